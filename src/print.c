@@ -5,7 +5,7 @@
  * locks and must work from a signal handler, so this is not stdio: print()
  * formats into a small stack buffer and write(2)s it.  The format language is
  * the subset the runtime uses: %s %d %i %u %x %p %c %% with the l/ll/z length
- * modifiers and a width with '0' padding for %x/%d.
+ * modifiers, a width with '0' padding for %x/%d, and a precision for %s.
  *
  * The same formatter writes into a bounded buffer (struct printbuf) for
  * runtime.Stack: Go points g.writebuf at the user's slice and lets print()
@@ -131,6 +131,17 @@ void gort_vbprint(struct printbuf *dst, const char *fmt, va_list ap)
         }
         while (*f >= '0' && *f <= '9')
             width = width * 10 + (*f++ - '0');
+        int prec = -1; /* %.Ns / %.*s: at most N bytes of the string */
+        if (*f == '.') {
+            f++;
+            prec = 0;
+            if (*f == '*') {
+                prec = va_arg(ap, int);
+                f++;
+            }
+            while (*f >= '0' && *f <= '9')
+                prec = prec * 10 + (*f++ - '0');
+        }
         int lng = 0;
         while (*f == 'l' || *f == 'z') {
             lng++;
@@ -141,7 +152,7 @@ void gort_vbprint(struct printbuf *dst, const char *fmt, va_list ap)
             const char *s = va_arg(ap, const char *);
             if (s == NULL)
                 s = "<nil>";
-            while (*s)
+            for (int i = 0; *s && (prec < 0 || i < prec); i++)
                 pput(&pb, *s++);
             break;
         }

@@ -548,7 +548,7 @@ NORETURN void fatal(const char *msg);
  * panic.c has recover; the message has no "runtime error: " prefix. */
 NORETURN void panic_plain(const char *msg);
 /* Unbuffered write to fd 2 (async-signal-safe); printf-style subset:
- * %s %d %ld %lld %u %lu %llu %x %lx %llx %p %c %%. */
+ * %s %.*s %d %ld %lld %u %lu %llu %x %lx %llx %p %c %%. */
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void printlock(void);
 #include <stdarg.h>

@@ -74,12 +74,15 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 enum {
     TRACEBACK_INNER_FRAMES = 50, /* Go 1.21 tracebackInnerFrames */
     TRACEBACK_OUTER_FRAMES = 50, /* Go 1.21 tracebackOuterFrames */
-    MAX_INLINE = 16,             /* logical frames kept per physical frame */
+    MAX_INLINE = 8,              /* logical frames kept per physical frame */
+    SYMCACHE_SIZE = 256,         /* symbolized pcs remembered (a power of 2) */
     MAX_THREAD_FRAMES = 1024,    /* depth cap for walks without exact bounds */
 };
 
@@ -146,6 +149,15 @@ static struct mutex symlock = MUTEX_INIT(LOCKRANK_LEAF);
 static Dwfl *dwfl;       /* symlock; created on first use */
 static bool dwfl_failed; /* symlock; creation failed, do not retry */
 
+/* Recently symbolized lookup addresses, direct-mapped; under symlock.  A
+ * runaway recursion is hundreds of thousands of frames of one pc, and the
+ * elision count walks them all: the cache makes that a memory walk.  Code
+ * does not move, so an entry never goes stale (dlclose aside). */
+static struct {
+    uintptr_t addr; /* 0: empty */
+    struct symbolized sym;
+} symcache[SYMCACHE_SIZE];
+
 /* The runtime's source directory ("/path/src/"), from where this file was
  * compiled: functions defined below it are runtime frames.  rtdirlen == 0
  * when the compiler gave a bare file name; then only gort_* names count. */
@@ -202,12 +214,10 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, int *lin
         *line = (int)ln;
 }
 
-/* Symbolizes pc.  retaddr: pc is a return address (look up pc-1). */
-static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
+/* The libdw part of symbolize(): fills *out (zeroed) for addr.  Runs on
+ * symstack with symlock held. */
+static void lookup(uintptr_t addr, struct symbolized *out)
 {
-    uintptr_t addr = retaddr && pc > 0 ? pc - 1 : pc;
-    memset(out, 0, sizeof *out);
-    lock(&symlock);
     Dwfl *d = getdwfl();
     Dwfl_Module *mod = d != NULL ? dwfl_addrmodule(d, addr) : NULL;
     const char *symname = NULL;
@@ -247,8 +257,9 @@ static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
         free(scopes);
         if (out->n > 0) {
             /* The physical frame: no DWARF subprogram was found above the
-             * inlined ones, or it has no name (use the ELF symbol, which
-             * also names clones such as f.constprop.0 by their origin). */
+             * inlined ones, or it has no name; then the ELF symbol names
+             * it.  (DWARF is preferred: it names a clone such as
+             * f.constprop.0 by its origin, f.) */
             struct symframe *last = &out->f[out->n - 1];
             if (last->inlined) {
                 if (out->n < MAX_INLINE)
@@ -266,9 +277,70 @@ static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
             out->f[0] = (struct symframe){symname, file, line, false};
         }
     }
-    unlock(&symlock);
     if (out->n == 0)
         out->n = 1; /* unknown pc: one frame with no name */
+}
+
+/* libdw needs a lot of stack — reading a line table puts arrays of some
+ * 150 KiB on it — more than a small goroutine stack or the 64 KiB signal
+ * stack a fatal fault is reported on can give.  So lookups run on a stack
+ * of their own, allocated on first use with a guard page below it; symlock
+ * makes one stack enough.  ucontext, not assembly: this path is cold, and
+ * the switch then needs no port per architecture. */
+enum { SYMSTACK_SIZE = 1 << 20 };
+static char *symstack;           /* symlock; mmap'ed on first use */
+static ucontext_t symctx, symret; /* symlock */
+static struct {
+    uintptr_t addr;
+    struct symbolized *out;
+} symreq; /* symlock: the lookup that symctx runs */
+
+static void symstack_main(void)
+{
+    lookup(symreq.addr, symreq.out);
+}
+
+/* Runs symreq on symstack.  Its own function: getcontext returns twice, and
+ * nothing of the caller's may live across it. */
+static NOINLINE void run_on_symstack(void)
+{
+    if (symstack == NULL) {
+        void *m = mmap(NULL, SYMSTACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED)
+            return;
+        mprotect(m, (size_t)getpagesize(), PROT_NONE);
+        symstack = m;
+    }
+    if (getcontext(&symctx) != 0)
+        return;
+    symctx.uc_stack.ss_sp = symstack;
+    symctx.uc_stack.ss_size = SYMSTACK_SIZE;
+    symctx.uc_link = &symret;
+    makecontext(&symctx, symstack_main, 0);
+    swapcontext(&symret, &symctx);
+}
+
+/* Symbolizes pc.  retaddr: pc is a return address (look up pc-1). */
+static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
+{
+    uintptr_t addr = retaddr && pc > 0 ? pc - 1 : pc;
+    size_t slot = (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 56) & (SYMCACHE_SIZE - 1);
+    memset(out, 0, sizeof *out);
+    lock(&symlock);
+    if (addr != 0 && symcache[slot].addr == addr) {
+        *out = symcache[slot].sym;
+        unlock(&symlock);
+        return;
+    }
+    symreq.addr = addr;
+    symreq.out = out;
+    run_on_symstack();
+    if (out->n == 0)
+        out->n = 1; /* no stack for libdw, or no symbol: a frame with no name */
+    symcache[slot].addr = addr;
+    symcache[slot].sym = *out;
+    unlock(&symlock);
 }
 
 static bool prefixed(const char *s, const char *prefix)
@@ -308,7 +380,8 @@ struct unwinder {
     uintptr_t fp;     /* the frame's rbp: where its frame record is */
     uintptr_t sp;     /* the frame's sp at the call it is suspended in */
     uintptr_t lo, hi; /* frame records must lie in [lo, hi) */
-    bool entry;       /* pc is a function entry (a g that never ran) */
+    bool entry;       /* pc is a function entry (a g that never ran): the last frame */
+    bool exact;       /* pc is not a return address (entry, or a signal's pc) */
     bool skipreport;  /* skip the report's own leading frames */
     int depth;        /* physical frames so far */
     int maxdepth;
@@ -334,6 +407,7 @@ static void unwind_next(struct unwinder *u)
     }
     u->sp = fp + 16;
     u->pc = npc;
+    u->exact = false;
     /* A next rbp that does not climb the stack ends the walk after this
      * frame: its pc is good (read from a valid record), its rbp is not. */
     u->fp = nfp > fp ? nfp : 0;
@@ -372,6 +446,20 @@ static void thread_stack_bounds(uintptr_t here, uintptr_t *lo, uintptr_t *hi)
  * is `fp` (that function must stay active while the walk is used). */
 static void unwind_self(struct unwinder *u, struct g *gp, uintptr_t fp)
 {
+    struct m *mp = gp != NULL ? gp->m : NULL;
+    if (mp != NULL && mp->sigpc != 0 && gp->stack_base <= mp->sigsp && mp->sigsp < gp->stack_hi) {
+        /* A fatal signal interrupted gp: this report runs on the signal
+         * stack, and gp's frames start where the signal struck. */
+        memset(u, 0, sizeof *u);
+        u->pc = mp->sigpc;
+        u->fp = mp->sigfp;
+        u->sp = mp->sigsp;
+        u->lo = gp->stack_lo; /* sigsp may lie in the guard page (an overflow) */
+        u->hi = gp->stack_hi;
+        u->maxdepth = INT_MAX;
+        u->exact = true;
+        return;
+    }
     uintptr_t lo = fp, hi;
     int maxdepth = INT_MAX;
     if (gp != NULL && gp->stack_hi > fp && gp->stack_lo <= fp) {
@@ -403,6 +491,7 @@ static bool unwind_saved(struct unwinder *u, struct g *gp)
         /* Never ran: show where it will start, at the entry. */
         u->pc = (uintptr_t)gp->startfn;
         u->entry = true;
+        u->exact = true;
         u->fp = 0;
     }
     return u->pc != 0;
@@ -439,7 +528,7 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
     bool skipping = u.skipreport;
     struct symbolized sym;
     for (; u.pc != 0; unwind_next(&u)) {
-        symbolize(u.pc, !u.entry, &sym);
+        symbolize(u.pc, !u.exact, &sym);
         if (skipping && isreporting(&sym.f[sym.n - 1]))
             continue;
         for (int i = 0; i < sym.n; i++) {
