@@ -143,6 +143,8 @@ struct symbolized {
     int n;              /* logical frames, innermost first; >= 1 */
     struct symframe f[MAX_INLINE];
     uintptr_t entry;    /* entry of the containing function; 0 if unknown */
+    bool clone;         /* the physical frame's name is clonename */
+    char clonename[64]; /* a clone's origin name (copied: the symbol has a suffix) */
 };
 
 static struct mutex symlock = MUTEX_INIT(LOCKRANK_LEAF);
@@ -276,6 +278,17 @@ static void lookup(uintptr_t addr, struct symbolized *out)
             out->n = 1;
             out->f[0] = (struct symframe){symname, file, line, false};
         }
+        struct symframe *phys = &out->f[out->n - 1];
+        if (phys->name == symname && symname != NULL && strchr(symname, '.') != NULL) {
+            /* A GCC clone (f.constprop.0, f.isra.0, f.part.0, f.cold): C
+             * names have no dots, so the origin is what precedes the first. */
+            size_t n = (size_t)(strchr(symname, '.') - symname);
+            if (n >= sizeof out->clonename)
+                n = sizeof out->clonename - 1;
+            memcpy(out->clonename, symname, n);
+            out->clonename[n] = '\0';
+            out->clone = true;
+        }
     }
     if (out->n == 0)
         out->n = 1; /* unknown pc: one frame with no name */
@@ -331,6 +344,8 @@ static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
     if (addr != 0 && symcache[slot].addr == addr) {
         *out = symcache[slot].sym;
         unlock(&symlock);
+        if (out->clone)
+            out->f[out->n - 1].name = out->clonename;
         return;
     }
     symreq.addr = addr;
@@ -341,6 +356,8 @@ static void symbolize(uintptr_t pc, bool retaddr, struct symbolized *out)
     symcache[slot].addr = addr;
     symcache[slot].sym = *out;
     unlock(&symlock);
+    if (out->clone)
+        out->f[out->n - 1].name = out->clonename; /* points into *out itself */
 }
 
 static bool prefixed(const char *s, const char *prefix)
