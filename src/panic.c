@@ -137,14 +137,18 @@ static bool startpanic(void)
     else
         dying = atomic_fetch_add(&nom_dying, 1);
     switch (dying) {
-    case 0:
+    case 0: {
+        /* schedtrace takes sched.lock: not if this m may hold it already
+         * (a throw under a runtime lock would wait for itself). */
+        bool traceok = mp != NULL && mp->locks == 0;
         if (mp != NULL)
             mp->locks++; /* no preemption, no switch until we exit */
         atomic_fetch_add(&panicking, 1);
         printlock();
-        if (debug.schedtrace > 0 || debug.scheddetail > 0)
+        if (traceok && (debug.schedtrace > 0 || debug.scheddetail > 0))
             schedtrace(true); /* Go prints the detailed form here, whatever scheddetail */
         return true;
+    }
     case 1:
         return false;
     case 2:

@@ -75,7 +75,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 enum {
@@ -161,10 +160,8 @@ static struct {
 } symcache[SYMCACHE_SIZE];
 
 /* The runtime's source directory ("/path/src/"), from where this file was
- * compiled: functions defined below it are runtime frames.  rtdirlen == 0
- * when the compiler gave a bare file name; then only gort_* names count. */
+ * compiled: functions defined below it are runtime frames. */
 static const char rtfile[] = __FILE__;
-static size_t rtdirlen;
 
 static Dwfl *getdwfl(void)
 {
@@ -176,8 +173,6 @@ static Dwfl *getdwfl(void)
     };
     if (dwfl != NULL || dwfl_failed)
         return dwfl;
-    const char *slash = strrchr(rtfile, '/');
-    rtdirlen = slash != NULL ? (size_t)(slash - rtfile) + 1 : 0;
     Dwfl *d = dwfl_begin(&callbacks);
     if (d == NULL || dwfl_linux_proc_report(d, getpid()) != 0 ||
         dwfl_report_end(d, NULL, NULL) != 0) {
@@ -298,24 +293,30 @@ static void lookup(uintptr_t addr, struct symbolized *out)
  * 150 KiB on it — more than a small goroutine stack or the 64 KiB signal
  * stack a fatal fault is reported on can give.  So lookups run on a stack
  * of their own, allocated on first use with a guard page below it; symlock
- * makes one stack enough.  ucontext, not assembly: this path is cold, and
- * the switch then needs no port per architecture. */
+ * makes one stack enough.  The switch is the scheduler's own gogo_switch
+ * into a frame laid out as switch.S expects (rbp 0, return pc = the entry
+ * of symstack_main), which switches back when done: no ucontext, whose
+ * sanitizer interceptors print warnings into the very reports we write. */
 enum { SYMSTACK_SIZE = 1 << 20 };
-static char *symstack;           /* symlock; mmap'ed on first use */
-static ucontext_t symctx, symret; /* symlock */
+static char *symstack;         /* symlock; mmap'ed on first use */
+static uintptr_t symstack_sp;  /* symlock; symstack_main's sp when it switches back */
+static uintptr_t symcaller_sp; /* symlock; the caller's saved sp */
 static struct {
     uintptr_t addr;
     struct symbolized *out;
-} symreq; /* symlock: the lookup that symctx runs */
+} symreq; /* symlock: the lookup that symstack_main runs */
 
-static void symstack_main(void)
+/* Entered by gogo_switch's ret with no return address of its own: it never
+ * returns, it switches back (the next lookup builds a fresh frame).  Not
+ * instrumented by TSan, whose shadow call stack would keep its entry. */
+__attribute__((no_sanitize("thread"))) static NORETURN void symstack_main(void)
 {
     lookup(symreq.addr, symreq.out);
+    gogo_switch(&symstack_sp, symcaller_sp, NULL);
+    __builtin_unreachable();
 }
 
-/* Runs symreq on symstack.  Its own function: getcontext returns twice, and
- * nothing of the caller's may live across it. */
-static NOINLINE void run_on_symstack(void)
+static void run_on_symstack(void)
 {
     if (symstack == NULL) {
         void *m = mmap(NULL, SYMSTACK_SIZE, PROT_READ | PROT_WRITE,
@@ -325,13 +326,17 @@ static NOINLINE void run_on_symstack(void)
         mprotect(m, (size_t)getpagesize(), PROT_NONE);
         symstack = m;
     }
-    if (getcontext(&symctx) != 0)
-        return;
-    symctx.uc_stack.ss_sp = symstack;
-    symctx.uc_stack.ss_size = SYMSTACK_SIZE;
-    symctx.uc_link = &symret;
-    makecontext(&symctx, symstack_main, 0);
-    swapcontext(&symret, &symctx);
+    /* The switch frame (switch.S): MXCSR and x87 control word at their
+     * defaults, callee-saved registers 0 (rbp 0 ends walks of this stack),
+     * then the "return" pc.  symstack_main is entered as if called: with
+     * sp+8 16-byte aligned. */
+    uintptr_t sp = (uintptr_t)symstack + SYMSTACK_SIZE - 64 - 8;
+    uint64_t *frame = (uint64_t *)sp;
+    frame[0] = 0x1f80ull | (0x37full << 32);
+    for (int i = 1; i < 7; i++)
+        frame[i] = 0;
+    frame[7] = (uint64_t)(uintptr_t)symstack_main;
+    gogo_switch(&symcaller_sp, sp, NULL);
 }
 
 /* Symbolizes pc.  retaddr: pc is a return address (look up pc-1). */
@@ -368,6 +373,10 @@ static bool prefixed(const char *s, const char *prefix)
 /* file is the runtime source file `base` ("" matches any runtime file). */
 static bool rtsource(const char *file, const char *base)
 {
+    /* rtdirlen == 0: the compiler gave a bare file name; then only gort_*
+     * names mark runtime frames. */
+    const char *slash = strrchr(rtfile, '/');
+    size_t rtdirlen = slash != NULL ? (size_t)(slash - rtfile) + 1 : 0;
     if (file == NULL || rtdirlen == 0 || strncmp(file, rtfile, rtdirlen) != 0)
         return false;
     return base[0] == '\0' || strcmp(file + rtdirlen, base) == 0;
