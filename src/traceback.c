@@ -213,7 +213,7 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, int *lin
 
 /* The libdw part of symbolize(): fills *out (zeroed) for addr.  Runs on
  * symstack with symlock held. */
-static void lookup(uintptr_t addr, struct symbolized *out)
+static NOINLINE void lookup(uintptr_t addr, struct symbolized *out)
 {
     Dwfl *d = getdwfl();
     Dwfl_Module *mod = d != NULL ? dwfl_addrmodule(d, addr) : NULL;
@@ -307,9 +307,11 @@ static struct {
 } symreq; /* symlock: the lookup that symstack_main runs */
 
 /* Entered by gogo_switch's ret with no return address of its own: it never
- * returns, it switches back (the next lookup builds a fresh frame).  Not
- * instrumented by TSan, whose shadow call stack would keep its entry. */
-__attribute__((no_sanitize("thread"))) static NORETURN void symstack_main(void)
+ * returns, it switches back (the next lookup builds a fresh frame).  So it
+ * is not instrumented: TSan's shadow call stack would keep its entry and
+ * ASan the poisoned redzones of its frame; lookup, not inlined, returns
+ * normally and cleans up after itself. */
+__attribute__((no_sanitize("address", "thread"))) static NORETURN void symstack_main(void)
 {
     lookup(symreq.addr, symreq.out);
     gogo_switch(&symstack_sp, symcaller_sp, NULL);
