@@ -74,19 +74,30 @@ struct flag {
 
 #define FLAG_INT(name, var, usage) { name, FLAG_INT, &(var), usage }
 #define FLAG_STRING(name, var, usage) { name, FLAG_STRING, &(var), usage }
+#define countof(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static inline void flags_usage(const char *prog, const struct flag *flags, int nflags,
                                const char **defaults)
 {
-	fprintf(stderr, "Usage of %s:\n", prog);
+	int order[16]; /* Go lists the flags sorted by name */
 	for (int i = 0; i < nflags; i++) {
+		int j = i;
+		for (; j > 0 && strcmp(flags[order[j - 1]].name, flags[i].name) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	fprintf(stderr, "Usage of %s:\n", prog);
+	for (int o = 0; o < nflags; o++) {
+		int i = order[o];
 		const struct flag *f = &flags[i];
 		fprintf(stderr, "  -%s %s\n    \t%s", f->name,
 		        f->kind == FLAG_INT ? "int" : "string", f->usage);
-		if (f->kind == FLAG_INT)
-			fprintf(stderr, " (default %s)\n", defaults[i]);
-		else
-			fprintf(stderr, " (default \"%s\")\n", defaults[i]);
+		/* Go leaves out a zero default */
+		if (f->kind == FLAG_INT && strcmp(defaults[i], "0") != 0)
+			fprintf(stderr, " (default %s)", defaults[i]);
+		else if (f->kind == FLAG_STRING && defaults[i][0] != '\0')
+			fprintf(stderr, " (default \"%s\")", defaults[i]);
+		fputc('\n', stderr);
 	}
 }
 
@@ -110,7 +121,7 @@ static inline void flags_parse(int argc, char **argv, const struct flag *flags, 
 	const char *defaults[16];
 	char defbuf[16][24];
 	if (nflags > 16)
-		nflags = 16;
+		bench_fail("flags_parse: more than 16 flags");
 	for (int i = 0; i < nflags; i++) {
 		if (flags[i].kind == FLAG_INT) {
 			snprintf(defbuf[i], sizeof defbuf[i], "%" PRId64, *(int64_t *)flags[i].value);

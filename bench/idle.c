@@ -28,7 +28,7 @@ static int bench_main(int argc, char **argv)
 	const struct flag flags[] = {
 		FLAG_INT("n", n, "goroutines"),
 	};
-	flags_parse(argc, argv, flags, 1);
+	flags_parse(argc, argv, flags, countof(flags));
 	if (n < 0 || n > INT32_MAX)
 		bench_fail("-n out of range");
 

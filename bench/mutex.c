@@ -32,7 +32,7 @@ static int bench_main(int argc, char **argv)
 		FLAG_INT("g", g, "goroutines"),
 		FLAG_INT("k", k, "increments per goroutine"),
 	};
-	flags_parse(argc, argv, flags, 2);
+	flags_parse(argc, argv, flags, countof(flags));
 
 	struct shared s = {.k = k};
 	int64_t t0 = gort_nanotime();

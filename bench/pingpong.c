@@ -30,7 +30,7 @@ static int bench_main(int argc, char **argv)
 		FLAG_INT("n", n, "round trips"),
 		FLAG_INT("procs", procs, "GOMAXPROCS (default: the CPU count)"),
 	};
-	flags_parse(argc, argv, flags, 2);
+	flags_parse(argc, argv, flags, countof(flags));
 	gort_gomaxprocs((int)procs);
 
 	struct partner_args a = {

@@ -49,7 +49,7 @@ static int bench_main(int argc, char **argv)
 		FLAG_INT("cap", cap, "channel capacity"),
 		FLAG_INT("p", p, "producers (and as many consumers)"),
 	};
-	flags_parse(argc, argv, flags, 3);
+	flags_parse(argc, argv, flags, countof(flags));
 	if (p < 1 || cap < 0)
 		bench_fail("-p must be positive and -cap not negative");
 

@@ -90,7 +90,7 @@ static int bench_main(int argc, char **argv)
 		FLAG_STRING("mode", mode, "recv or nonblock"),
 		FLAG_INT("n", n, "operations (0: 4000000 for recv, 10000000 for nonblock)"),
 	};
-	flags_parse(argc, argv, flags, 2);
+	flags_parse(argc, argv, flags, countof(flags));
 	if (strcmp(mode, "nonblock") == 0)
 		run_nonblock(n);
 	else if (strcmp(mode, "recv") == 0)

@@ -41,7 +41,7 @@ static int bench_main(int argc, char **argv)
 	const struct flag flags[] = {
 		FLAG_INT("n", size, "leaves (a power of 10)"),
 	};
-	flags_parse(argc, argv, flags, 1);
+	flags_parse(argc, argv, flags, countof(flags));
 
 	gort_chan *c = gort_chan_make(sizeof(int64_t), 0);
 	int64_t t0 = gort_nanotime();
