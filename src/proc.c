@@ -968,9 +968,7 @@ static void stoplockedm(struct m *mp)
     notesleep(&mp->park);
     noteclear(&mp->park);
     mp->blocked = false;
-    lock(&sched.lock);
-    sched.nmidlelocked--;
-    unlock(&sched.lock);
+    /* The waker (startlockedm) took us off nmidlelocked. */
     struct p *pp = mp->nextp;
     mp->nextp = NULL;
     acquirep(mp, pp);
@@ -981,6 +979,11 @@ static void startlockedm(struct m *mp, struct g *gp)
 {
     struct m *lm = gp->lockedm;
     struct p *pp = releasep(mp);
+    /* lm counts as running from here, before it wakes: otherwise our own
+     * stopm could see nobody running and call gp's state a deadlock. */
+    lock(&sched.lock);
+    sched.nmidlelocked--;
+    unlock(&sched.lock);
     lm->nextp = pp;
     notewakeup(&lm->park);
     stopm(mp);

@@ -53,7 +53,7 @@ enum {
     NPOOLS = MAX_SHIFT - MIN_SHIFT + 1,
     MAX_REGIONS = 256,
     GFREE_MAX = 64,             /* per-p cache bound */
-    FREE_RELEASE_AT = 1024,     /* global cached stacks kept warm */
+    FREE_RELEASE_AT = 16384,    /* global cached stacks kept warm (~64 MiB of top pages) */
     CANARY = 0x5a17c0de,
 };
 #define REGION_BYTES ((size_t)64 << 30) /* address space per mapping */
@@ -297,7 +297,7 @@ void stack_check_canary(struct g *gp)
 {
     if (unlikely(gp->stackguard != 0) && *(uint64_t *)gp->stackguard != CANARY) {
         print("runtime: goroutine stack exceeds %lu-byte limit\n",
-              (unsigned long)(gp->stack_hi - gp->stack_lo));
+              (unsigned long)gp->stack_size);
         print("runtime: stack=[%p, %p]\n", (void *)gp->stack_lo, (void *)gp->stack_hi);
         throw("stack overflow");
     }
