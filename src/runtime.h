@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <pthread.h>
 
 #include "gort.h"
 
@@ -254,16 +255,24 @@ struct m {
     struct m *alllink;   /* allm list; append-only */
     struct g *lockedg;   /* the g wired to this m */
     uint32_t lockedint;  /* internal lock count */
-    uint64_t fastrand;   /* per-m random state (wyrand) */
+    uint64_t randstate;  /* fastrand's wyrand state; owner only */
     uintptr_t procid;    /* kernel thread id */
     void *sigaltstack_mem;
-    /* switch commit: run on the next g after the switch (see proc.c) */
+    /* Switch commit: what the g that just switched out asked for (park,
+     * yield, exit), run on the next stack after the switch (see proc.c).
+     * Written by the outgoing g, consumed by whatever runs next on this m. */
     void (*commitfn)(struct g *);
     struct g *commitg;
+    bool (*waitunlockf)(struct g *, void *); /* gopark's unlockf, for the commit */
+    void *waitlock;                          /* its argument */
     uint8_t lockranks[16]; /* ranks of held locks, GORT_DEBUG >= 2 */
     void *g0_asan_bottom;
     size_t g0_asan_size;
     bool exiting;
+    pthread_t thread;
+    /* The context interrupted by a fatal signal (signal.c), for tracebacks:
+     * nonzero only while a signal report is printed. */
+    uintptr_t sigpc, sigsp, sigfp;
 };
 
 /* ---- p ------------------------------------------------------------------ */
@@ -306,7 +315,9 @@ struct p {
     /* sudog cache; owner only */
     struct sudog *sudogcache[128];
     int32_t nsudog;
-    uint64_t goidcache, goidcacheend;
+    uint64_t goidcache, goidcacheend; /* goid batch; owner only */
+    uint32_t sysmontick;  /* sysmon's last view of syscalltick; sysmon only */
+    int64_t sysmonwhen;   /* when sysmon saw that tick; sysmon only */
 };
 
 /* ---- sched ------------------------------------------------------------- */
@@ -324,11 +335,7 @@ struct schedt {
     /* Global run queue. */
     struct g *runqhead;
     struct g *runqtail;
-    int32_t runqsize;
-    /* Dead gs with stacks not cached on any p. */
-    struct mutex gflock;
-    struct g *gfree;
-    int32_t ngfree;
+    int32_t runqsize; /* written under lock; read racily with __atomic loads */
     /* Stop the world. */
     _Atomic uint32_t gcwaiting;
     int32_t stopwait;
@@ -338,15 +345,22 @@ struct schedt {
     /* Sudog free list backing the per-p caches. */
     struct mutex sudoglock;
     struct sudog *sudogcache;
-    /* Counting for NumGoroutine: user gs not dead. */
-    _Atomic int32_t ngsys;
-    /* The m sleeping with a timeout for the earliest timer (0 if none). */
-    _Atomic int64_t pollUntil;
-    _Atomic uint32_t deadlock_checked;
+    int64_t starttime; /* schedtrace's time origin */
+    _Atomic int64_t pollUntil; /* see timersleeper below */
+    /* The m sleeping until the earliest timer, without a p (Go's m blocked
+     * in netpoll): timersleeper under lock; pollUntil is its deadline
+     * (INT64_MAX while it computes it, 0 when there is none); tseq is the
+     * futex word that addtimer bumps to wake it early. */
+    bool timersleeper;
+    _Atomic uint32_t tseq;
+    _Atomic int32_t ngoroutine; /* user goroutines alive (NumGoroutine) */
+    int64_t nmfreed;            /* ms that exited; lock */
+    int32_t newprocs;           /* GOMAXPROCS to apply at start_the_world; lock */
+    _Atomic uint32_t worldsema; /* one stop-the-world at a time */
     int64_t totaltime;
 };
-#define sched gort_sched
-extern struct schedt sched;
+/* An asm label, not a macro: g->sched must keep its name. */
+extern struct schedt sched __asm__("gort_sched");
 
 #define allp gort_allp
 #define gomaxprocs gort_gomaxprocs_n
@@ -436,6 +450,9 @@ int32_t mcount(void);
 /* Keeps the g on its m (no switch, no preemption) between the two calls. */
 struct m *acquirem(void);
 void releasem(struct m *mp);
+#define wake_timersleeper gort_wake_timersleeper
+/* addtimer calls this after adding a timer that fires at `when`. */
+void wake_timersleeper(int64_t when);
 #define schedtrace gort_schedtrace
 void schedtrace(bool detailed);
 
@@ -456,6 +473,8 @@ void stackfree_g(struct g *gp);
 struct g *stack_guard_hit(uintptr_t addr);
 /* Canary check at a switch, for stacks without a guard page. */
 void stack_check_canary(struct g *gp);
+/* Moves a p's cached dead gs to the global pool. */
+void gort_stack_flush_p(struct p *pp);
 
 /* ---- time.c ------------------------------------------------------------- */
 struct timer {
