@@ -250,7 +250,7 @@ for ((r = 1; r <= runs; r++)); do
 	for c in "${configs[@]}"; do
 		extra=
 		[ "$mode" = full ] || extra=$(scaled "$c" 10)
-		echo "bench.sh: round $r/$runs: $c $extra" >&2
+		echo "bench.sh: round $r/$runs: $c${extra:+ $extra}" >&2
 		if [ -n "$have_go" ]; then
 			run go c2c >>"$results" || true
 		fi
