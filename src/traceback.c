@@ -55,12 +55,14 @@
  * Symbolization uses elfutils' libdwfl over the process's own mappings,
  * created on first use.  libdw is not thread-safe for one Dwfl and it
  * allocates, so every lookup runs under symlock (a leaf runtime lock: it
- * also keeps the g from being preempted while holding it).  Consequently
- * tracebacks are not async-signal-safe: a fatal signal that arrives inside
- * malloc or inside libdw cannot be symbolized (the second fault is reported
- * as "panic during panic" by panic.c, which never re-enters this file then).
- * Mappings are reported once: code dlopen'ed after the first traceback is
- * shown as unknown.
+ * also keeps the g from being preempted while holding it), on a stack of
+ * its own (libdw wants ~150 KiB of stack; see run_on_symstack), and the
+ * results are cached by pc.  Consequently tracebacks are not
+ * async-signal-safe: a report that starts while this thread is inside
+ * malloc can hang in libdw's allocations, and a fault inside libdw is
+ * reported as "panic during panic" by panic.c, which then never re-enters
+ * this file.  Mappings are reported once: code dlopen'ed after the first
+ * traceback is shown as unknown.
  *
  * Output goes through bprint(): dst == NULL is fd 2 (panics, throws), a
  * printbuf is gort_stack's buffer.  Reports to fd 2 are serialised by the
