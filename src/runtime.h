@@ -79,10 +79,10 @@ struct gort_chan;
 enum lockrank {
     LOCKRANK_NONE = 0,
     LOCKRANK_SCHED_TRACE,
-    LOCKRANK_SUDOG,    /* sched.sudoglock */
     LOCKRANK_HCHAN,    /* a channel's lock (select takes several, by address) */
     LOCKRANK_SEMAROOT, /* a semaphore table root */
     LOCKRANK_NOTIFYLIST,
+    LOCKRANK_SUDOG, /* sched.sudoglock: acquire_sudog runs under the three above */
     LOCKRANK_TIMERS, /* a p's timer heap */
     LOCKRANK_ALLG,   /* allglock */
     LOCKRANK_STACK,  /* the stack pool */
