@@ -166,7 +166,10 @@ static void starver(void *arg)
     for (int i = 0; i < 20; i++) {
         gort_mutex_lock(&starve_mu);
         starve_count++;
-        gort_sleep(50 * 1000); /* long holds push waiters past 1 ms */
+        /* Long holds, switched out meanwhile, push waiters past 1 ms. */
+        int64_t t0 = gort_nanotime();
+        while (gort_nanotime() - t0 < 50 * 1000)
+            gort_gosched();
         gort_mutex_unlock(&starve_mu);
         atomic_fetch_add(&starve_ops, 1);
     }
