@@ -165,7 +165,10 @@ void semrelease1(uint32_t *addr, bool handoff)
     if (handed)
         s->ticket = 1;
     goready(s->g);
-    if (handed && getg()->m->locks == 0)
+    /* Yield only as a user g holding no runtime lock: a g holding one must
+     * not be switched out, and g0 or a foreign thread has no slice to give. */
+    struct g *gp = getg();
+    if (handed && gp != NULL && gp->m != NULL && gp == gp->m->curg && gp->m->locks == 0)
         handoff_yield();
 }
 
