@@ -130,8 +130,10 @@ void semacquire(uint32_t *addr)
     semacquire1(addr, false, WAIT_REASON_SEMACQUIRE);
 }
 
-/* Gives up the P to the goroutine just readied into runnext.  gosched would
- * do, but it queues us behind everyone; Go's goyield keeps us local. */
+/* Gives up the P to the goroutine just readied into runnext, which runs
+ * next.  Go's goyield puts the releaser at the tail of the local run queue;
+ * proc.c offers only gosched, which puts it on the global queue: the same
+ * handoff, but the releaser comes back later (and through sched.lock). */
 static void handoff_yield(void)
 {
     gort_gosched();
