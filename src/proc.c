@@ -188,21 +188,44 @@ static bool runqempty(struct p *pp)
     }
 }
 
-static void globrunqputbatch(struct g *head, struct g *tail, int32_t n)
+/* Appends n gs to the global queue.  sched.lock must be held. */
+static void globrunqputbatch(struct g *const *batch, int32_t n)
 {
-    tail->schedlink = NULL;
-    if (sched.runqtail != NULL)
-        sched.runqtail->schedlink = head;
-    else
-        sched.runqhead = head;
-    sched.runqtail = tail;
+    if ((uint32_t)(sched.runqsize + n) > sched.runqcap) {
+        uint32_t cap = sched.runqcap ? sched.runqcap : 1024;
+        while (cap < (uint32_t)(sched.runqsize + n))
+            cap *= 2;
+        struct g **q = malloc(cap * sizeof *q);
+        if (q == NULL)
+            throw("globrunqput: out of memory");
+        for (int32_t i = 0; i < sched.runqsize; i++)
+            q[i] = sched.runq[(sched.runqhead + (uint32_t)i) & (sched.runqcap - 1)];
+        free(sched.runq);
+        sched.runq = q;
+        sched.runqhead = 0;
+        sched.runqcap = cap;
+    }
+    for (int32_t i = 0; i < n; i++)
+        sched.runq[(sched.runqhead + (uint32_t)(sched.runqsize + i)) & (sched.runqcap - 1)] =
+            batch[i];
     __atomic_store_n(&sched.runqsize, sched.runqsize + n, __ATOMIC_RELAXED);
 }
 
 /* sched.lock must be held. */
 static void globrunqput(struct g *gp)
 {
-    globrunqputbatch(gp, gp, 1);
+    globrunqputbatch(&gp, 1);
+}
+
+/* Takes the oldest g of the global queue.  sched.lock must be held. */
+static struct g *globrunqpop(void)
+{
+    if (sched.runqsize == 0)
+        return NULL;
+    struct g *gp = sched.runq[sched.runqhead];
+    sched.runqhead = (sched.runqhead + 1) & (sched.runqcap - 1);
+    __atomic_store_n(&sched.runqsize, sched.runqsize - 1, __ATOMIC_RELAXED);
+    return gp;
 }
 
 /* Moves half of pp's ring plus gp to the global queue.  Owner only. */
@@ -218,10 +241,8 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t head, uint32_t tail
                                                  memory_order_release, memory_order_relaxed))
         return false;
     batch[n] = gp;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
     lock(&sched.lock);
-    globrunqputbatch(batch[0], batch[n], (int32_t)(n + 1));
+    globrunqputbatch(batch, (int32_t)(n + 1));
     unlock(&sched.lock);
     return true;
 }
@@ -354,18 +375,9 @@ static struct g *globrunqget(struct p *pp, int32_t max)
         n = max;
     if (n > RUNQ_SIZE / 2)
         n = RUNQ_SIZE / 2;
-    __atomic_store_n(&sched.runqsize, size - n, __ATOMIC_RELAXED);
-    struct g *gp = sched.runqhead;
-    sched.runqhead = gp->schedlink;
-    if (sched.runqhead == NULL)
-        sched.runqtail = NULL;
-    while (--n > 0) {
-        struct g *g1 = sched.runqhead;
-        sched.runqhead = g1->schedlink;
-        if (sched.runqhead == NULL)
-            sched.runqtail = NULL;
-        runqput(pp, g1, false);
-    }
+    struct g *gp = globrunqpop();
+    while (--n > 0)
+        runqput(pp, globrunqpop(), false);
     return gp;
 }
 

@@ -303,8 +303,10 @@ struct p {
     /* runnext: the g to run next, ahead of runq; set by the owner, taken by
      * CAS (owner or stealer).  It inherits the current time slice. */
     struct g *_Atomic runnext;
-    /* Cached dead gs with their stacks (stack.c); owner only. */
-    struct g *gfree;
+    /* Cached dead gs with their stacks (stack.c); owner only.  An array,
+     * not a list through the gs: each g sits in its own page, and walking
+     * a list of them costs a cache and TLB miss per link. */
+    struct g *gfree[64];
     int32_t gfreecnt;
     /* Timer heap (time.c): a 4-ary min-heap under timerslock. */
     struct mutex timerslock;
@@ -332,10 +334,12 @@ struct schedt {
     struct p *pidle;
     _Atomic int32_t npidle;
     _Atomic int32_t nmspinning;
-    /* Global run queue. */
-    struct g *runqhead;
-    struct g *runqtail;
-    int32_t runqsize; /* written under lock; read racily with __atomic loads */
+    /* Global run queue: a growable ring of g pointers (not a list through
+     * the gs, for the same reason as p->gfree). */
+    struct g **runq;
+    uint32_t runqhead; /* index of the oldest */
+    uint32_t runqcap;  /* a power of two, or 0 */
+    int32_t runqsize;  /* written under lock; read racily with __atomic loads */
     /* Stop the world. */
     _Atomic uint32_t gcwaiting;
     int32_t stopwait;

@@ -26,9 +26,11 @@
  * max_map_count (each splits a VMA in two), then a canary word at stack_lo
  * checked at every switch-out.  A slot keeps its guard for life.
  *
- * Caching: a dying g goes to its p's free list (p->gfree, owner only, up to
- * GFREE_MAX); the overflow moves in batches to the pool's global list under
- * pool.lock, from which ps refill in batches.  Gs beyond FREE_RELEASE_AT on
+ * Caching: a dying g goes to its p's cache (p->gfree, owner only, up to
+ * GFREE_MAX); the overflow moves in batches to the pool's array under
+ * pool.lock, from which ps refill in batches.  Arrays of pointers, not lists
+ * through the gs: every g is in a page of its own, so a list walk would miss
+ * the cache and the TLB at every link.  Gs beyond FREE_RELEASE_AT on
  * a global list have their stack pages (not the g page) given back with
  * MADV_FREE, cheap to reuse (no fault) while memory is plentiful.
  *
@@ -39,6 +41,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -52,7 +55,7 @@ enum {
     MAX_SHIFT = 30,             /* 1 GiB */
     NPOOLS = MAX_SHIFT - MIN_SHIFT + 1,
     MAX_REGIONS = 256,
-    GFREE_MAX = 64,             /* per-p cache bound */
+    GFREE_MAX = 64,             /* per-p cache bound: the length of p->gfree */
     FREE_RELEASE_AT = 16384,    /* global cached stacks kept warm (~64 MiB of top pages) */
     CANARY = 0x5a17c0de,
 };
@@ -72,9 +75,9 @@ struct stackpool {
     struct region regions[MAX_REGIONS]; /* lock; read racily by stack_guard_hit */
     _Atomic int nregions;
     uintptr_t next;   /* bump pointer in the last region; lock */
-    struct g *free;   /* cached dead gs; lock */
-    int32_t nfree;
-    int32_t nfree_warm; /* of those, how many still have their pages */
+    struct g **free;  /* cached dead gs, a stack (LIFO keeps them warm); lock */
+    int32_t nfree;    /* lock; read racily to skip an empty pool */
+    int32_t cap;      /* allocated length of free; lock */
 };
 
 static struct stackpool pools[NPOOLS];
@@ -169,50 +172,48 @@ static struct g *newslot(struct stackpool *sp)
     return gp;
 }
 
-/* Takes up to half a batch of cached gs from the pool into the p's cache. */
+/* Takes a g from the pool, refilling the p's cache up to half while the
+ * lock is held.  pp may be NULL (not the default size). */
 static struct g *pool_get(struct stackpool *sp, struct p *pp)
 {
     /* A racy peek saves the lock when the pool is empty. */
-    if (__atomic_load_n(&sp->free, __ATOMIC_RELAXED) == NULL)
+    if (__atomic_load_n(&sp->nfree, __ATOMIC_RELAXED) == 0)
         return NULL;
     lock(&sp->lock);
-    struct g *gp = sp->free;
-    if (gp != NULL) {
-        __atomic_store_n(&sp->free, gp->schedlink, __ATOMIC_RELAXED);
-        sp->nfree--;
-        if (sp->nfree_warm > sp->nfree)
-            sp->nfree_warm = sp->nfree;
-        /* Refill the p's cache while we hold the lock. */
-        while (pp != NULL && sp->free != NULL && pp->gfreecnt < GFREE_MAX / 2) {
-            struct g *x = sp->free;
-            __atomic_store_n(&sp->free, x->schedlink, __ATOMIC_RELAXED);
-            sp->nfree--;
-            x->schedlink = pp->gfree;
-            pp->gfree = x;
-            pp->gfreecnt++;
-        }
-        if (sp->nfree_warm > sp->nfree)
-            sp->nfree_warm = sp->nfree;
+    struct g *gp = NULL;
+    if (sp->nfree > 0) {
+        gp = sp->free[--sp->nfree];
+        while (pp != NULL && sp->nfree > 0 && pp->gfreecnt < GFREE_MAX / 2)
+            pp->gfree[pp->gfreecnt++] = sp->free[--sp->nfree];
+        __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
     }
     unlock(&sp->lock);
     return gp;
 }
 
-static void pool_put(struct stackpool *sp, struct g *list, int32_t n)
+static void pool_put(struct stackpool *sp, struct g *const *gs, int32_t n)
 {
     lock(&sp->lock);
-    while (list != NULL) {
-        struct g *gp = list;
-        list = gp->schedlink;
+    if (sp->nfree + n > sp->cap) {
+        int32_t cap = sp->cap ? sp->cap * 2 : 256;
+        while (cap < sp->nfree + n)
+            cap *= 2;
+        struct g **nf = realloc(sp->free, (size_t)cap * sizeof *nf);
+        if (nf == NULL)
+            throw("stack pool: out of memory");
+        sp->free = nf;
+        sp->cap = cap;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        struct g *gp = gs[i];
         if (sp->nfree >= FREE_RELEASE_AT) {
-            /* Past the warm bound: give the stack pages back lazily. */
+            /* Past the warm bound: give the stack pages back lazily (the
+             * top page, holding the g, stays). */
             madvise((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo - PAGE, MADV_FREE);
         }
-        gp->schedlink = sp->free;
-        __atomic_store_n(&sp->free, gp, __ATOMIC_RELAXED);
-        sp->nfree++;
+        sp->free[sp->nfree++] = gp;
     }
-    (void)n;
+    __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
     unlock(&sp->lock);
 }
 
@@ -222,19 +223,12 @@ struct g *stackalloc_g(size_t size)
     struct stackpool *sp = &pools[idx];
     struct g *cur = getg();
     struct p *pp = cur != NULL && cur->m != NULL ? cur->m->p : NULL;
-    struct g *gp = NULL;
-    if (idx == pool_index(0) && pp != NULL) {
-        gp = pp->gfree;
-        if (gp != NULL) {
-            pp->gfree = gp->schedlink;
-            pp->gfreecnt--;
-        }
-    }
+    bool deflt = idx == pool_index(0);
+    if (deflt && pp != NULL && pp->gfreecnt > 0)
+        return pp->gfree[--pp->gfreecnt];
+    struct g *gp = pool_get(sp, deflt ? pp : NULL);
     if (gp == NULL)
-        gp = pool_get(sp, idx == pool_index(0) ? pp : NULL);
-    if (gp == NULL)
-        return newslot(sp);
-    gp->schedlink = NULL;
+        gp = newslot(sp);
     return gp;
 }
 
@@ -244,35 +238,23 @@ void stackfree_g(struct g *gp)
     struct g *cur = getg();
     struct p *pp = cur != NULL && cur->m != NULL ? cur->m->p : NULL;
     if (gp->stack_size == DEFAULT_STACK_SIZE && pp != NULL) {
-        gp->schedlink = pp->gfree;
-        pp->gfree = gp;
-        if (++pp->gfreecnt < GFREE_MAX)
-            return;
-        /* Move half to the pool. */
-        struct g *list = NULL;
-        int32_t n = 0;
-        while (pp->gfreecnt > GFREE_MAX / 2) {
-            struct g *x = pp->gfree;
-            pp->gfree = x->schedlink;
-            pp->gfreecnt--;
-            x->schedlink = list;
-            list = x;
-            n++;
+        if (pp->gfreecnt == GFREE_MAX) {
+            /* Move the older half to the pool. */
+            pool_put(sp, pp->gfree, GFREE_MAX / 2);
+            memmove(pp->gfree, pp->gfree + GFREE_MAX / 2,
+                    (GFREE_MAX / 2) * sizeof pp->gfree[0]);
+            pp->gfreecnt = GFREE_MAX / 2;
         }
-        pool_put(sp, list, n);
+        pp->gfree[pp->gfreecnt++] = gp;
         return;
     }
-    gp->schedlink = NULL;
-    pool_put(sp, gp, 1);
+    pool_put(sp, &gp, 1);
 }
 
 /* Moves a p's cached gs to the pool (the p is being destroyed). */
 void gort_stack_flush_p(struct p *pp)
 {
-    struct stackpool *sp = &pools[pool_index(0)];
-    if (pp->gfree != NULL)
-        pool_put(sp, pp->gfree, pp->gfreecnt);
-    pp->gfree = NULL;
+    pool_put(&pools[pool_index(0)], pp->gfree, pp->gfreecnt);
     pp->gfreecnt = 0;
 }
 

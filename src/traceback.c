@@ -55,12 +55,14 @@
  * Symbolization uses elfutils' libdwfl over the process's own mappings,
  * created on first use.  libdw is not thread-safe for one Dwfl and it
  * allocates, so every lookup runs under symlock (a leaf runtime lock: it
- * also keeps the g from being preempted while holding it).  Consequently
- * tracebacks are not async-signal-safe: a fatal signal that arrives inside
- * malloc or inside libdw cannot be symbolized (the second fault is reported
- * as "panic during panic" by panic.c, which never re-enters this file then).
- * Mappings are reported once: code dlopen'ed after the first traceback is
- * shown as unknown.
+ * also keeps the g from being preempted while holding it), on a stack of
+ * its own (libdw wants ~150 KiB of stack; see run_on_symstack), and the
+ * results are cached by pc.  Consequently tracebacks are not
+ * async-signal-safe: a report that starts while this thread is inside
+ * malloc can hang in libdw's allocations, and a fault inside libdw is
+ * reported as "panic during panic" by panic.c, which then never re-enters
+ * this file.  Mappings are reported once: code dlopen'ed after the first
+ * traceback is shown as unknown.
  *
  * Output goes through bprint(): dst == NULL is fd 2 (panics, throws), a
  * printbuf is gort_stack's buffer.  Reports to fd 2 are serialised by the
@@ -213,7 +215,7 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file, int *lin
 
 /* The libdw part of symbolize(): fills *out (zeroed) for addr.  Runs on
  * symstack with symlock held. */
-static void lookup(uintptr_t addr, struct symbolized *out)
+static NOINLINE void lookup(uintptr_t addr, struct symbolized *out)
 {
     Dwfl *d = getdwfl();
     Dwfl_Module *mod = d != NULL ? dwfl_addrmodule(d, addr) : NULL;
@@ -307,9 +309,11 @@ static struct {
 } symreq; /* symlock: the lookup that symstack_main runs */
 
 /* Entered by gogo_switch's ret with no return address of its own: it never
- * returns, it switches back (the next lookup builds a fresh frame).  Not
- * instrumented by TSan, whose shadow call stack would keep its entry. */
-__attribute__((no_sanitize("thread"))) static NORETURN void symstack_main(void)
+ * returns, it switches back (the next lookup builds a fresh frame).  So it
+ * is not instrumented: TSan's shadow call stack would keep its entry and
+ * ASan the poisoned redzones of its frame; lookup, not inlined, returns
+ * normally and cleans up after itself. */
+__attribute__((no_sanitize("address", "thread"))) static NORETURN void symstack_main(void)
 {
     lookup(symreq.addr, symreq.out);
     gogo_switch(&symstack_sp, symcaller_sp, NULL);

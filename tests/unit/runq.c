@@ -68,12 +68,16 @@ static void test_overflow(void)
         local++;
     CHECK(local + sched.runqsize == N);
     CHECK(local <= RUNQ_SIZE);
-    int global = 0;
-    for (struct g *gp = sched.runqhead; gp != NULL; gp = gp->schedlink)
-        global++;
-    CHECK(global == sched.runqsize);
-    sched.runqhead = sched.runqtail = NULL;
+    /* Every g is somewhere exactly once. */
+    char *seen = calloc(N, 1);
+    for (int i = 0; i < sched.runqsize; i++) {
+        struct g *gp = sched.runq[(sched.runqhead + (uint32_t)i) & (sched.runqcap - 1)];
+        CHECK(gp >= gs && gp < gs + N && !seen[gp - gs]);
+        seen[gp - gs] = 1;
+    }
+    CHECK(sched.runqsize == N - local);
     sched.runqsize = 0;
+    free(seen);
     free(gs);
     free(pp);
 }
