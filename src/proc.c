@@ -1581,6 +1581,7 @@ struct sudog *acquire_sudog(void)
                sched.sudogcache != NULL) {
             struct sudog *s = sched.sudogcache;
             sched.sudogcache = s->next;
+            s->next = NULL;
             pp->sudogcache[pp->nsudog++] = s;
         }
         unlock(&sched.sudoglock);
