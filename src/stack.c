@@ -181,11 +181,12 @@ static struct g *pool_get(struct stackpool *sp, struct p *pp)
         return NULL;
     lock(&sp->lock);
     struct g *gp = NULL;
-    if (sp->nfree > 0) {
-        gp = sp->free[--sp->nfree];
-        while (pp != NULL && sp->nfree > 0 && pp->gfreecnt < GFREE_MAX / 2)
-            pp->gfree[pp->gfreecnt++] = sp->free[--sp->nfree];
-        __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
+    int32_t n = sp->nfree;
+    if (n > 0) {
+        gp = sp->free[--n];
+        while (pp != NULL && n > 0 && pp->gfreecnt < GFREE_MAX / 2)
+            pp->gfree[pp->gfreecnt++] = sp->free[--n];
+        __atomic_store_n(&sp->nfree, n, __ATOMIC_RELAXED);
     }
     unlock(&sp->lock);
     return gp;
@@ -204,16 +205,17 @@ static void pool_put(struct stackpool *sp, struct g *const *gs, int32_t n)
         sp->free = nf;
         sp->cap = cap;
     }
+    int32_t nfree = sp->nfree;
     for (int32_t i = 0; i < n; i++) {
         struct g *gp = gs[i];
-        if (sp->nfree >= FREE_RELEASE_AT) {
+        if (nfree >= FREE_RELEASE_AT) {
             /* Past the warm bound: give the stack pages back lazily (the
              * top page, holding the g, stays). */
             madvise((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo - PAGE, MADV_FREE);
         }
-        sp->free[sp->nfree++] = gp;
+        sp->free[nfree++] = gp;
     }
-    __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
+    __atomic_store_n(&sp->nfree, nfree, __ATOMIC_RELAXED);
     unlock(&sp->lock);
 }
 
