@@ -602,6 +602,24 @@ static void gosched_commit(struct g *gp)
     unlock(&sched.lock);
 }
 
+static void goyield_commit(struct g *gp)
+{
+    gp->m = NULL;
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    runqput(getg()->m->p, gp, false);
+}
+
+/* Like gosched, but the g goes to the tail of its own P's queue, not the
+ * global one: cheaper, and it comes back after what is queued here (Go's
+ * goyield, used by a semaphore handoff). */
+void goyield(void)
+{
+    struct g *gp = getg();
+    gp->saved_errno = errno_get();
+    mcall_switch(gp, goyield_commit);
+    errno_set(gp->saved_errno);
+}
+
 void gort_gosched(void)
 {
     struct g *gp = getg();

@@ -434,6 +434,9 @@ static inline void setg(struct g *gp)
 void gopark(bool (*unlockf)(struct g *, void *), void *arg, uint8_t reason);
 /* Makes a parked g runnable: put in the current p's runnext. */
 void goready(struct g *gp);
+/* Yields to the local run queue's head; the caller goes to its tail. */
+#define goyield gort_goyield
+void goyield(void);
 static inline uint32_t readgstatus(struct g *gp)
 {
     return atomic_load_explicit(&gp->atomicstatus, memory_order_acquire);

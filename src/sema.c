@@ -131,12 +131,11 @@ void semacquire(uint32_t *addr)
 }
 
 /* Gives up the P to the goroutine just readied into runnext, which runs
- * next.  Go's goyield puts the releaser at the tail of the local run queue;
- * proc.c offers only gosched, which puts it on the global queue: the same
- * handoff, but the releaser comes back later (and through sched.lock). */
+ * next; the releaser goes to the tail of the local run queue (Go's
+ * goyield). */
 static void handoff_yield(void)
 {
-    gort_gosched();
+    goyield();
 }
 
 void semrelease1(uint32_t *addr, bool handoff)
