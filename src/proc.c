@@ -1698,7 +1698,7 @@ static void *sysmon(void *arg)
 #endif
     minit(mp);
     uint32_t idle = 0, delay = 0;
-    int64_t lasttrace = 0;
+    int64_t lasttrace = 0, lastscavenge = nanotime();
     for (;;) {
         if (idle == 0)
             delay = SYSMON_MIN_US;
@@ -1716,6 +1716,8 @@ static void *sysmon(void *arg)
                 atomic_load(&sched.npidle) == atomic_load(&gomaxprocs)) {
                 atomic_store(&sched.sysmonwait, 1);
                 unlock(&sched.lock);
+                while (gort_stack_scavenge() > 0)
+                    ;
                 notetsleep(&sched.sysmonnote, 60ll * 1000 * 1000 * 1000);
                 lock(&sched.lock);
                 atomic_store(&sched.sysmonwait, 0);
@@ -1730,6 +1732,10 @@ static void *sysmon(void *arg)
             idle = 0;
         else
             idle++;
+        if (now - lastscavenge >= 1000 * 1000 * 1000) {
+            lastscavenge = now;
+            gort_stack_scavenge();
+        }
         if (debug.schedtrace > 0 && lasttrace + (int64_t)debug.schedtrace * 1000000 <= now) {
             lasttrace = now;
             schedtrace(debug.scheddetail > 0);

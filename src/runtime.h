@@ -234,6 +234,7 @@ struct g {
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
+    bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -480,6 +481,8 @@ void stackfree_g(struct g *gp);
 struct g *stack_guard_hit(uintptr_t addr);
 /* Canary check at a switch, for stacks without a guard page. */
 void stack_check_canary(struct g *gp);
+/* Releases the pages of cold cached stacks (sysmon); returns how many. */
+int gort_stack_scavenge(void);
 /* Moves a p's cached dead gs to the global pool. */
 void gort_stack_flush_p(struct p *pp);
 
