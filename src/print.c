@@ -5,7 +5,13 @@
  * locks and must work from a signal handler, so this is not stdio: print()
  * formats into a small stack buffer and write(2)s it.  The format language is
  * the subset the runtime uses: %s %d %i %u %x %p %c %% with the l/ll/z length
- * modifiers and a width with '0' padding for %x/%d.
+ * modifiers, a width with '0' padding for %x/%d, and a precision for %s.
+ *
+ * The same formatter writes into a bounded buffer (struct printbuf) for
+ * runtime.Stack: Go points g.writebuf at the user's slice and lets print()
+ * append there; we pass the destination explicitly instead, so no g or m
+ * field changes meaning behind a caller's back.  Text past the buffer's end
+ * is dropped, as Go truncates to len(buf).
  *
  * printlock() serialises whole reports between threads.  It nests on one m
  * (a report printing a traceback takes it again), which a plain mutex cannot,
@@ -58,14 +64,24 @@ static void writeall(const char *p, size_t n)
     }
 }
 
+/* Formatting stage: a chunk on the stack, flushed to fd 2 (dst == NULL)
+ * or appended to dst. */
 struct pbuf {
     char b[256];
     size_t n;
+    struct printbuf *dst;
 };
 
 static void pflush(struct pbuf *pb)
 {
-    writeall(pb->b, pb->n);
+    struct printbuf *d = pb->dst;
+    if (d == NULL) {
+        writeall(pb->b, pb->n);
+    } else if (d->n < d->cap) {
+        size_t k = d->cap - d->n < pb->n ? d->cap - d->n : pb->n;
+        memcpy(d->buf + d->n, pb->b, k);
+        d->n += k;
+    }
     pb->n = 0;
 }
 
@@ -96,10 +112,11 @@ static void pnum(struct pbuf *pb, uint64_t v, bool neg, unsigned base, int width
         pput(pb, tmp[--i]);
 }
 
-void gort_vprint(const char *fmt, va_list ap)
+void gort_vbprint(struct printbuf *dst, const char *fmt, va_list ap)
 {
     struct pbuf pb;
     pb.n = 0;
+    pb.dst = dst;
     for (const char *f = fmt; *f; f++) {
         if (*f != '%') {
             pput(&pb, *f);
@@ -114,6 +131,17 @@ void gort_vprint(const char *fmt, va_list ap)
         }
         while (*f >= '0' && *f <= '9')
             width = width * 10 + (*f++ - '0');
+        int prec = -1; /* %.Ns / %.*s: at most N bytes of the string */
+        if (*f == '.') {
+            f++;
+            prec = 0;
+            if (*f == '*') {
+                prec = va_arg(ap, int);
+                f++;
+            }
+            while (*f >= '0' && *f <= '9')
+                prec = prec * 10 + (*f++ - '0');
+        }
         int lng = 0;
         while (*f == 'l' || *f == 'z') {
             lng++;
@@ -124,7 +152,7 @@ void gort_vprint(const char *fmt, va_list ap)
             const char *s = va_arg(ap, const char *);
             if (s == NULL)
                 s = "<nil>";
-            while (*s)
+            for (int i = 0; *s && (prec < 0 || i < prec); i++)
                 pput(&pb, *s++);
             break;
         }
@@ -168,10 +196,23 @@ void gort_vprint(const char *fmt, va_list ap)
     pflush(&pb);
 }
 
+void gort_vprint(const char *fmt, va_list ap)
+{
+    gort_vbprint(NULL, fmt, ap);
+}
+
 void print(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    gort_vprint(fmt, ap);
+    gort_vbprint(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void bprint(struct printbuf *dst, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gort_vbprint(dst, fmt, ap);
     va_end(ap);
 }

@@ -61,6 +61,7 @@
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
 #endif
 
 struct schedt sched __asm__("gort_sched") = {
@@ -123,16 +124,19 @@ uint32_t fastrand(void)
     return (uint32_t)((uint64_t)(t >> 64) ^ (uint64_t)t);
 }
 
+/* Status changes are made by whoever owns the g at that moment (its m, or
+ * the waker that took it off a wait queue under that queue's lock), so a
+ * checked store does: an atomic read-modify-write costs ~11 ns here and
+ * there are four per park/ready round trip. */
 void casgstatus(struct g *gp, uint32_t oldval, uint32_t newval)
 {
-    uint32_t v = oldval;
-    if (unlikely(!atomic_compare_exchange_strong_explicit(&gp->atomicstatus, &v, newval,
-                                                          memory_order_acq_rel,
-                                                          memory_order_acquire))) {
+    uint32_t v = atomic_load_explicit(&gp->atomicstatus, memory_order_relaxed);
+    if (unlikely(v != oldval)) {
         print("runtime: casgstatus: oldval=%u newval=%u (goroutine %ld has %u)\n", oldval,
               newval, (long)gp->goid, v);
         throw("casgstatus: bad incoming values");
     }
+    atomic_store_explicit(&gp->atomicstatus, newval, memory_order_release);
 }
 
 struct m *acquirem(void)
@@ -158,6 +162,18 @@ int32_t gcount(void)
 {
     return atomic_load(&sched.ngoroutine);
 }
+
+/* errno is the thread's, but a goroutine must see its own across a switch
+ * (DESIGN.md): saved in the g when it switches out, restored where it
+ * resumes.  Under TSan, goroutines are fibers and the thread's errno word
+ * looks shared between them, so these accesses are not instrumented. */
+#if GORT_TSAN
+#define NO_TSAN __attribute__((no_sanitize("thread"), noinline))
+#else
+#define NO_TSAN inline
+#endif
+static NO_TSAN int errno_get(void) { return errno; }
+static NO_TSAN void errno_set(int v) { errno = v; }
 
 /* ---- local run queue (lock-free; owner puts, anyone takes) -------------- */
 
@@ -215,11 +231,15 @@ static bool runqputslow(struct p *pp, struct g *gp, uint32_t head, uint32_t tail
 static void runqput(struct p *pp, struct g *gp, bool next)
 {
     if (next) {
+        /* Stealers only ever change runnext from a g to NULL, so an empty
+         * slot can be filled with a plain store; a full one needs the
+         * exchange to learn whether a stealer took the old g first. */
         struct g *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-        while (!atomic_compare_exchange_weak_explicit(&pp->runnext, &old, gp,
-                                                      memory_order_acq_rel,
-                                                      memory_order_relaxed))
-            ;
+        if (old == NULL) {
+            atomic_store_explicit(&pp->runnext, gp, memory_order_release);
+            return;
+        }
+        old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
         if (old == NULL)
             return;
         gp = old;
@@ -540,9 +560,9 @@ void gopark(bool (*unlockf)(struct g *, void *), void *arg, uint8_t reason)
     mp->waitunlockf = unlockf;
     mp->waitlock = arg;
     gp->waitreason = reason;
-    gp->saved_errno = errno;
+    gp->saved_errno = errno_get();
     mcall_switch(gp, park_commit);
-    errno = gp->saved_errno;
+    errno_set(gp->saved_errno);
 }
 
 void goready(struct g *gp)
@@ -573,9 +593,9 @@ static void gosched_commit(struct g *gp)
 void gort_gosched(void)
 {
     struct g *gp = getg();
-    gp->saved_errno = errno;
+    gp->saved_errno = errno_get();
     mcall_switch(gp, gosched_commit);
-    errno = gp->saved_errno;
+    errno_set(gp->saved_errno);
 }
 
 /* ---- goroutine creation and exit --------------------------------------- */
@@ -694,6 +714,12 @@ static void goexit_commit(struct g *gp)
     if (!gp->system)
         atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
     gp->startfn = NULL;
+#if GORT_TSAN
+    /* A reused g gets a fresh fiber: the dead one's shadow stack never
+     * unwound. */
+    __tsan_destroy_fiber(gp->tsan_fiber);
+    gp->tsan_fiber = NULL;
+#endif
     stackfree_g(gp);
 }
 
@@ -722,7 +748,7 @@ void gort_goentry(void)
     struct g *gp = getg();
     sanitizer_switch_end(gp);
     run_commit();
-    errno = 0;
+    errno_set(0);
     gp = getg();
     gp->startfn(gp->startarg);
     goexit1();
@@ -949,9 +975,7 @@ static void stoplockedm(struct m *mp)
     notesleep(&mp->park);
     noteclear(&mp->park);
     mp->blocked = false;
-    lock(&sched.lock);
-    sched.nmidlelocked--;
-    unlock(&sched.lock);
+    /* The waker (startlockedm) took us off nmidlelocked. */
     struct p *pp = mp->nextp;
     mp->nextp = NULL;
     acquirep(mp, pp);
@@ -962,6 +986,11 @@ static void startlockedm(struct m *mp, struct g *gp)
 {
     struct m *lm = gp->lockedm;
     struct p *pp = releasep(mp);
+    /* lm counts as running from here, before it wakes: otherwise our own
+     * stopm could see nobody running and call gp's state a deadlock. */
+    lock(&sched.lock);
+    sched.nmidlelocked--;
+    unlock(&sched.lock);
     lm->nextp = pp;
     notewakeup(&lm->park);
     stopm(mp);
@@ -1253,7 +1282,7 @@ void gort_syscall_enter(void)
     struct g *gp = getg();
     struct m *mp = gp->m;
     struct p *pp = mp->p;
-    gp->saved_errno = errno;
+    gp->saved_errno = errno_get();
     casgstatus(gp, G_RUNNING, G_SYSCALL);
     mp->oldp = pp;
     pp->m = NULL;
@@ -1278,7 +1307,7 @@ void gort_syscall_enter(void)
         }
         unlock(&sched.lock);
     }
-    errno = gp->saved_errno;
+    errno_set(gp->saved_errno);
 }
 
 static void exitsyscall_commit(struct g *gp)
@@ -1302,7 +1331,7 @@ void gort_syscall_exit(void)
 {
     struct g *gp = getg();
     struct m *mp = gp->m;
-    int saved = errno;
+    int saved = errno_get();
     mp->incgo = false;
     struct p *pp = mp->oldp;
     mp->oldp = NULL;
@@ -1312,7 +1341,7 @@ void gort_syscall_exit(void)
         pp->m = mp;
         atomic_fetch_add(&pp->syscalltick, 1);
         casgstatus(gp, G_SYSCALL, G_RUNNING);
-        errno = saved;
+        errno_set(saved);
         return;
     }
     if (!atomic_load(&sched.gcwaiting)) {
@@ -1322,7 +1351,7 @@ void gort_syscall_exit(void)
         if (pp != NULL) {
             acquirep(mp, pp);
             casgstatus(gp, G_SYSCALL, G_RUNNING);
-            errno = saved;
+            errno_set(saved);
             return;
         }
     }
@@ -1331,7 +1360,7 @@ void gort_syscall_exit(void)
     mp->commitg = gp;
     mp->curg = NULL;
     switch_g(gp, mp->g0);
-    errno = saved;
+    errno_set(saved);
 }
 
 /* ---- thread locking ---------------------------------------------------- */

@@ -548,12 +548,24 @@ NORETURN void fatal(const char *msg);
  * panic.c has recover; the message has no "runtime error: " prefix. */
 NORETURN void panic_plain(const char *msg);
 /* Unbuffered write to fd 2 (async-signal-safe); printf-style subset:
- * %s %d %ld %lld %u %lu %llu %x %lx %llx %p %c %%. */
+ * %s %.*s %d %ld %lld %u %lu %llu %x %lx %llx %p %c %%. */
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void printlock(void);
 #include <stdarg.h>
 void gort_vprint(const char *fmt, va_list ap);
 void printunlock(void);
+/* A print destination other than fd 2: a bounded buffer (runtime.Stack).
+ * Text beyond cap is dropped; n counts the bytes kept.  Owned by the caller;
+ * no locking. */
+struct printbuf {
+    char *buf;
+    size_t cap;
+    size_t n;
+};
+#define bprint gort_bprint
+/* print() into dst; dst == NULL means fd 2. */
+void bprint(struct printbuf *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gort_vbprint(struct printbuf *dst, const char *fmt, va_list ap);
 /* Prints goroutine tracebacks as GOTRACEBACK asks: `cur` first (it is the
  * calling g, or NULL), then every other g if `all`.  level 2 adds runtime
  * frames and fp/sp/pc.  Used by panics, fatal errors, deadlock. */

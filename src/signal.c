@@ -45,7 +45,7 @@ static void sigsegv(int sig, siginfo_t *info, void *uctx)
         }
         printlock();
         print("runtime: goroutine stack exceeds %lu-byte limit\n",
-              (unsigned long)(gp->stack_hi - gp->stack_lo));
+              (unsigned long)gp->stack_size);
         print("runtime: sp=%p stack=[%p, %p]\n", (void *)uc->uc_mcontext.gregs[REG_RSP],
               (void *)gp->stack_lo, (void *)gp->stack_hi);
         throw("stack overflow");

@@ -53,7 +53,7 @@ enum {
     NPOOLS = MAX_SHIFT - MIN_SHIFT + 1,
     MAX_REGIONS = 256,
     GFREE_MAX = 64,             /* per-p cache bound */
-    FREE_RELEASE_AT = 1024,     /* global cached stacks kept warm */
+    FREE_RELEASE_AT = 16384,    /* global cached stacks kept warm (~64 MiB of top pages) */
     CANARY = 0x5a17c0de,
 };
 #define REGION_BYTES ((size_t)64 << 30) /* address space per mapping */
@@ -172,19 +172,20 @@ static struct g *newslot(struct stackpool *sp)
 /* Takes up to half a batch of cached gs from the pool into the p's cache. */
 static struct g *pool_get(struct stackpool *sp, struct p *pp)
 {
-    if (sp->free == NULL)
+    /* A racy peek saves the lock when the pool is empty. */
+    if (__atomic_load_n(&sp->free, __ATOMIC_RELAXED) == NULL)
         return NULL;
     lock(&sp->lock);
     struct g *gp = sp->free;
     if (gp != NULL) {
-        sp->free = gp->schedlink;
+        __atomic_store_n(&sp->free, gp->schedlink, __ATOMIC_RELAXED);
         sp->nfree--;
         if (sp->nfree_warm > sp->nfree)
             sp->nfree_warm = sp->nfree;
         /* Refill the p's cache while we hold the lock. */
         while (pp != NULL && sp->free != NULL && pp->gfreecnt < GFREE_MAX / 2) {
             struct g *x = sp->free;
-            sp->free = x->schedlink;
+            __atomic_store_n(&sp->free, x->schedlink, __ATOMIC_RELAXED);
             sp->nfree--;
             x->schedlink = pp->gfree;
             pp->gfree = x;
@@ -208,7 +209,7 @@ static void pool_put(struct stackpool *sp, struct g *list, int32_t n)
             madvise((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo - PAGE, MADV_FREE);
         }
         gp->schedlink = sp->free;
-        sp->free = gp;
+        __atomic_store_n(&sp->free, gp, __ATOMIC_RELAXED);
         sp->nfree++;
     }
     (void)n;
@@ -296,7 +297,7 @@ void stack_check_canary(struct g *gp)
 {
     if (unlikely(gp->stackguard != 0) && *(uint64_t *)gp->stackguard != CANARY) {
         print("runtime: goroutine stack exceeds %lu-byte limit\n",
-              (unsigned long)(gp->stack_hi - gp->stack_lo));
+              (unsigned long)gp->stack_size);
         print("runtime: stack=[%p, %p]\n", (void *)gp->stack_lo, (void *)gp->stack_hi);
         throw("stack overflow");
     }

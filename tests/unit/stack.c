@@ -1,0 +1,91 @@
+/* Stack slots: layout, guard pages, caching, lookup of a fault address. */
+#include "runtime.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(c)                                                                            \
+    do {                                                                                    \
+        if (!(c)) {                                                                         \
+            fprintf(stderr, "FAIL: %s:%d: %s\n", __FILE__, __LINE__, #c);                   \
+            exit(1);                                                                        \
+        }                                                                                   \
+    } while (0)
+
+static void check_layout(struct g *gp, size_t size)
+{
+    CHECK(gp->stack_size == size);
+    CHECK((gp->stack_base & (size - 1)) == 0);
+    CHECK(gp->stack_lo == gp->stack_base + 4096);
+    CHECK(gp->stack_hi == (uintptr_t)gp);
+    CHECK((uintptr_t)gp + sizeof *gp <= gp->stack_base + size);
+    CHECK(stack_guard_hit(gp->stack_base) == gp);
+    CHECK(stack_guard_hit(gp->stack_base + 4095) == gp);
+    CHECK(stack_guard_hit(gp->stack_lo) == NULL);
+    /* The usable stack is writable at both ends. */
+    memset((void *)gp->stack_lo, 0xab, 4096);
+    memset((void *)(gp->stack_hi - 4096), 0xab, 4096);
+}
+
+/* Touching the guard page kills the process with SIGSEGV (or, on a kernel
+ * with no guard support, the canary is in place). */
+static void check_guard(struct g *gp)
+{
+    if (gp->stackguard != 0) {
+        fprintf(stderr, "no guard page support: canary mode\n");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        *(volatile char *)(gp->stack_lo - 1) = 1;
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+}
+
+int main(void)
+{
+    stack_init();
+    struct g *gp = stackalloc_g(0);
+    check_layout(gp, DEFAULT_STACK_SIZE);
+    check_guard(gp);
+    size_t sizes[] = {16 << 10, 64 << 10, 1 << 20, 8 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct g *x = stackalloc_g(sizes[i]);
+        check_layout(x, sizes[i]);
+        check_guard(x);
+        stackfree_g(x);
+        /* The freed slot comes back first, guard and all. */
+        struct g *y = stackalloc_g(sizes[i]);
+        CHECK(y == x);
+        stackfree_g(y);
+    }
+    /* Odd sizes round up to a power of two, at least 16 KiB. */
+    struct g *odd = stackalloc_g(100000);
+    CHECK(odd->stack_size == 128 << 10);
+    struct g *tiny = stackalloc_g(1);
+    CHECK(tiny->stack_size == 16 << 10);
+    /* Many slots: distinct, aligned, and past the warm-cache bound the freed
+     * ones are still reusable. */
+    enum { N = 5000 };
+    struct g **gs = malloc(N * sizeof *gs);
+    for (int i = 0; i < N; i++) {
+        gs[i] = stackalloc_g(0);
+        check_layout(gs[i], DEFAULT_STACK_SIZE);
+        CHECK(i == 0 || gs[i] != gs[i - 1]);
+    }
+    for (int i = 0; i < N; i++)
+        stackfree_g(gs[i]);
+    for (int i = 0; i < N; i++) {
+        gs[i] = stackalloc_g(0);
+        check_layout(gs[i], DEFAULT_STACK_SIZE);
+    }
+    CHECK(stack_guard_hit((uintptr_t)&gs) == NULL);
+    return 0;
+}
