@@ -112,9 +112,8 @@ bool chansend(struct gort_chan *c, const void *ep, bool block)
         block_forever(WAIT_REASON_CHAN_SEND_NIL_CHAN);
     }
 
-    /* Not closed and full: a select with a default would not send.  If it
-     * was closed in between, the channel was open and full at the first
-     * read, and a closing channel does not become ready for a send. */
+    /* Open and full: a select with a default would not send (racy reads,
+     * see chan_nbsend_wouldblock). */
     if (!block && chan_nbsend_wouldblock(c))
         return false;
 
