@@ -505,14 +505,22 @@ static void switch_g(struct g *from, struct g *to)
     run_commit();
 }
 
+/* A new time slice: sysmon watches schedtick to find a g that has run for
+ * more than FORCE_PREEMPT_NS.  Owner only; sysmon reads it racily. */
+static inline void schedtick_inc(struct p *pp)
+{
+    __atomic_store_n(&pp->schedtick, pp->schedtick + 1, __ATOMIC_RELAXED);
+}
+
 /* Runs gp on the current m (on g0).  Returns when the m is back on g0. */
 static void execute(struct m *mp, struct g *gp, bool inherit)
 {
     mp->curg = gp;
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    __atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED);
     if (!inherit)
-        mp->p->schedtick++;
+        schedtick_inc(mp->p);
     switch_g(mp->g0, gp);
 }
 
@@ -534,8 +542,9 @@ static void mcall_switch(struct g *gp, void (*commit)(struct g *))
                 mp->curg = next;
                 next->m = mp;
                 casgstatus(next, G_RUNNABLE, G_RUNNING);
+                __atomic_store_n(&next->preempt, false, __ATOMIC_RELAXED);
                 if (!inherit)
-                    pp->schedtick++;
+                    schedtick_inc(pp);
                 switch_g(gp, next);
                 return;
             }
@@ -1534,9 +1543,9 @@ void stop_the_world(const char *reason)
     bool wait = sched.stopwait > 0;
     unlock(&sched.lock);
     if (wait) {
-        /* Running Ms stop at their next schedule. */
+        /* Running Ms stop at their next schedule; ask their gs to yield. */
         while (!notetsleep(&sched.stopnote, 100000))
-            ;
+            gort_preemptall();
         noteclear(&sched.stopnote);
     }
     if (sched.stopwait != 0)
@@ -1664,7 +1673,20 @@ static uint32_t retake(int64_t now)
     struct p **ps = __atomic_load_n(&allp, __ATOMIC_ACQUIRE);
     for (int32_t i = 0; i < procs; i++) {
         struct p *pp = ps[i];
-        if (atomic_load(&pp->status) != P_SYSCALL)
+        uint32_t status = atomic_load(&pp->status);
+        if (status == P_RUNNING) {
+            /* Preempt a g that has had the P for a whole time slice. */
+            uint32_t st = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+            if (pp->sysmonschedtick != st) {
+                pp->sysmonschedtick = st;
+                pp->sysmonschedwhen = now;
+            } else if (pp->sysmonschedwhen + FORCE_PREEMPT_NS <= now) {
+                gort_preemptone(pp);
+                pp->sysmonschedwhen = now;
+            }
+            continue;
+        }
+        if (status != P_SYSCALL)
             continue;
         uint32_t t = atomic_load(&pp->syscalltick);
         if (pp->sysmontick != t) {
@@ -1838,6 +1860,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     mcommoninit(mp);
     minit(mp);
     signal_init();
+    gort_preempt_init();
 
     int32_t procs = ncpu;
     if (env_gomaxprocs > 0)

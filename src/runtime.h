@@ -235,6 +235,7 @@ struct g {
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
     bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
+    bool preempt; /* asked to yield (sysmon, stop the world); __atomic, any thread */
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -321,6 +322,8 @@ struct p {
     uint64_t goidcache, goidcacheend; /* goid batch; owner only */
     uint32_t sysmontick;  /* sysmon's last view of syscalltick; sysmon only */
     int64_t sysmonwhen;   /* when sysmon saw that tick; sysmon only */
+    uint32_t sysmonschedtick; /* sysmon's last view of schedtick; sysmon only */
+    int64_t sysmonschedwhen;  /* when sysmon saw that tick; sysmon only */
 };
 
 /* ---- sched ------------------------------------------------------------- */
@@ -463,6 +466,12 @@ void releasem(struct m *mp);
 void wake_timersleeper(int64_t when);
 #define schedtrace gort_schedtrace
 void schedtrace(bool detailed);
+
+/* ---- preempt.c ---------------------------------------------------------- */
+#define FORCE_PREEMPT_NS (10 * 1000 * 1000) /* Go's forcePreemptNS */
+void gort_preempt_init(void);
+void gort_preemptone(struct p *pp);
+void gort_preemptall(void);
 
 /* ---- stack.c ------------------------------------------------------------ */
 #define stackalloc_g gort_stackalloc_g
