@@ -227,6 +227,22 @@ static NOINLINE void *malloc_nop(size_t size, uint8_t kind, const gort_type *typ
     return x;
 }
 
+/* After a refill: start a cycle if the heap reached its trigger, and stop
+ * here if another goroutine is stopping the world.  Allocation never
+ * switches otherwise, so without this an allocating loop would hold its P
+ * until sysmon preempts it (10 ms or more), stretching every pause and
+ * growing the heap meanwhile.  x is the new object, live across both. */
+static NOINLINE void malloc_slow_checks(void *x)
+{
+    gc_trigger_check();
+    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
+        struct g *gp = getg();
+        if (gp->m->locks == 0 && gp != gp->m->g0)
+            gort_gosched();
+    }
+    gort_keep_alive(x);
+}
+
 static inline void *mallocgc(size_t size, uint8_t kind, const gort_type *typ, size_t n)
 {
     if (unlikely(size == 0))
@@ -238,7 +254,7 @@ static inline void *mallocgc(size_t size, uint8_t kind, const gort_type *typ, si
     bool refilled = false;
     void *x = mallocgc_c(pp->mcache, size, kind, typ, n, &refilled);
     if (unlikely(refilled))
-        gc_trigger_check();
+        malloc_slow_checks(x);
     return x;
 }
 
