@@ -602,6 +602,24 @@ static void gosched_commit(struct g *gp)
     unlock(&sched.lock);
 }
 
+static void goyield_commit(struct g *gp)
+{
+    gp->m = NULL;
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    runqput(getg()->m->p, gp, false);
+}
+
+/* Like gosched, but the g goes to the tail of its own P's queue, not the
+ * global one: cheaper, and it comes back after what is queued here (Go's
+ * goyield, used by a semaphore handoff). */
+void goyield(void)
+{
+    struct g *gp = getg();
+    gp->saved_errno = errno_get();
+    mcall_switch(gp, goyield_commit);
+    errno_set(gp->saved_errno);
+}
+
 void gort_gosched(void)
 {
     struct g *gp = getg();
@@ -1589,6 +1607,7 @@ struct sudog *acquire_sudog(void)
                sched.sudogcache != NULL) {
             struct sudog *s = sched.sudogcache;
             sched.sudogcache = s->next;
+            s->next = NULL;
             pp->sudogcache[pp->nsudog++] = s;
         }
         unlock(&sched.sudoglock);
@@ -1687,7 +1706,7 @@ static void *sysmon(void *arg)
 #endif
     minit(mp);
     uint32_t idle = 0, delay = 0;
-    int64_t lasttrace = 0;
+    int64_t lasttrace = 0, lastscavenge = nanotime();
     for (;;) {
         if (idle == 0)
             delay = SYSMON_MIN_US;
@@ -1705,6 +1724,8 @@ static void *sysmon(void *arg)
                 atomic_load(&sched.npidle) == atomic_load(&gomaxprocs)) {
                 atomic_store(&sched.sysmonwait, 1);
                 unlock(&sched.lock);
+                while (gort_stack_scavenge() > 0)
+                    ;
                 notetsleep(&sched.sysmonnote, 60ll * 1000 * 1000 * 1000);
                 lock(&sched.lock);
                 atomic_store(&sched.sysmonwait, 0);
@@ -1728,6 +1749,10 @@ static void *sysmon(void *arg)
             globrunqput(fg);
             unlock(&sched.lock);
             wakep();
+        }
+        if (now - lastscavenge >= 1000 * 1000 * 1000) {
+            lastscavenge = now;
+            gort_stack_scavenge();
         }
         if (debug.schedtrace > 0 && lasttrace + (int64_t)debug.schedtrace * 1000000 <= now) {
             lasttrace = now;

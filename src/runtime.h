@@ -243,6 +243,7 @@ struct g {
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
+    bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -447,6 +448,9 @@ static inline void setg(struct g *gp)
 void gopark(bool (*unlockf)(struct g *, void *), void *arg, uint8_t reason);
 /* Makes a parked g runnable: put in the current p's runnext. */
 void goready(struct g *gp);
+/* Yields to the local run queue's head; the caller goes to its tail. */
+#define goyield gort_goyield
+void goyield(void);
 static inline uint32_t readgstatus(struct g *gp)
 {
     return atomic_load_explicit(&gp->atomicstatus, memory_order_acquire);
@@ -490,6 +494,8 @@ void stackfree_g(struct g *gp);
 struct g *stack_guard_hit(uintptr_t addr);
 /* Canary check at a switch, for stacks without a guard page. */
 void stack_check_canary(struct g *gp);
+/* Releases the pages of cold cached stacks (sysmon); returns how many. */
+int gort_stack_scavenge(void);
 /* Moves a p's cached dead gs to the global pool. */
 void gort_stack_flush_p(struct p *pp);
 
