@@ -162,6 +162,97 @@ GORT_API void gort_cond_wait(gort_cond *c);
 GORT_API void gort_cond_signal(gort_cond *c);
 GORT_API void gort_cond_broadcast(gort_cond *c);
 
+/* ---- memory and garbage collection ------------------------------------
+ * Memory from these functions is garbage collected: it stays valid while
+ * the collector can see a pointer to it (anywhere inside it) in a
+ * goroutine's stack or registers, in the data/bss of the program or any
+ * loaded shared object, in a root registered with gort_add_roots, in an
+ * uncollectable allocation, or in another live object that may hold
+ * pointers.  Memory from libc malloc is invisible: a pointer kept only
+ * there does not keep an object alive.  Allocations are zeroed and never
+ * return NULL (out of memory is fatal, as in Go).  Before gort_main and on
+ * threads the runtime does not know, allocation works (through a locked
+ * cache) but no collection starts there.
+ *
+ * Kinds of object, by what the collector scans in them:
+ *   typed         gort_new/gort_new_array: only the words the type says;
+ *   conservative  gort_malloc/gort_calloc: every word;
+ *   noscan        gort_malloc_noscan: nothing (strings, numbers, buffers).
+ * A gort_type names the pointer words of a type by a bitmap over its first
+ * 64 words; GORT_TYPE builds one from offsetof:
+ *     struct node { struct node *left, *right; int v; };
+ *     static const gort_type node_type = GORT_TYPE(struct node,
+ *         GORT_PTR(struct node, left) | GORT_PTR(struct node, right));
+ * Types larger than 64 words list the rest in ptroffs (byte offsets). */
+typedef struct gort_type {
+    size_t size;            /* sizeof the type: the stride of an array */
+    uint64_t ptrmask;       /* bit i: word i (byte offset 8*i) holds a pointer */
+    size_t nptroffs;        /* pointer words at byte offsets >= 512 ... */
+    const size_t *ptroffs;  /* ... listed here */
+    const char *name;       /* for messages */
+} gort_type;
+#define GORT_PTR(T, field) ((uint64_t)1 << (offsetof(T, field) / sizeof(void *)))
+#define GORT_TYPE(T, mask) {sizeof(T), (mask), 0, NULL, #T}
+
+GORT_API void *gort_new(const gort_type *t);
+GORT_API void *gort_new_array(const gort_type *t, size_t n);
+GORT_API void *gort_malloc(size_t size);
+GORT_API void *gort_calloc(size_t n, size_t size);
+GORT_API void *gort_malloc_noscan(size_t size);
+/* Scanned like gort_malloc but never collected: it is a root until
+ * gort_free_uncollectable.  For pointers kept by foreign code. */
+GORT_API void *gort_malloc_uncollectable(size_t size);
+GORT_API void gort_free_uncollectable(void *p);
+/* [start, start+size) is scanned (every word) at each collection until
+ * removed with the same range. */
+GORT_API void gort_add_roots(void *start, size_t size);
+GORT_API void gort_remove_roots(void *start, size_t size);
+/* runtime.KeepAlive: p is reachable at least until this call. */
+GORT_API void gort_keep_alive(const void *p);
+/* runtime.SetFinalizer: when obj (the start of a GC object) becomes
+ * unreachable, fn(obj) runs on the finalizer goroutine and obj is freed by
+ * a later cycle if still unreachable.  fn == NULL removes the finalizer.
+ * Go's checks and fatal messages apply; an address in globals is ignored. */
+GORT_API void gort_set_finalizer(void *obj, void (*fn)(void *obj));
+/* runtime.GC: a full collection (and sweep) before returning. */
+GORT_API void gort_gc(void);
+
+typedef struct gort_mem_stats {
+    uint64_t alloc, total_alloc, sys, lookups, mallocs, frees;
+    uint64_t heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released, heap_objects;
+    uint64_t stack_inuse, stack_sys;
+    uint64_t mspan_inuse, mspan_sys, mcache_inuse, mcache_sys;
+    uint64_t buck_hash_sys, gc_sys, other_sys;
+    uint64_t next_gc, last_gc, pause_total_ns;
+    uint64_t pause_ns[256], pause_end[256];
+    uint32_t num_gc, num_forced_gc;
+    double gc_cpu_fraction;
+    bool enable_gc, debug_gc;
+    struct {
+        uint32_t size;
+        uint64_t mallocs, frees;
+    } by_size[61];
+} gort_mem_stats;
+/* runtime.ReadMemStats (stops the world briefly). */
+GORT_API void gort_read_mem_stats(gort_mem_stats *m);
+
+typedef struct gort_gc_stats {
+    int64_t last_gc;      /* ns since the Unix epoch; 0: never */
+    int64_t num_gc;
+    int64_t pause_total;  /* ns */
+    int64_t pause[256];   /* most recent first; npause of them */
+    int64_t pause_end[256];
+    int npause;
+} gort_gc_stats;
+/* debug.ReadGCStats (without quantiles). */
+GORT_API void gort_debug_read_gc_stats(gort_gc_stats *s);
+/* debug.SetGCPercent: returns the old value; negative turns the GC off. */
+GORT_API int gort_debug_set_gc_percent(int percent);
+/* debug.SetMemoryLimit: bytes; negative only queries; returns the old one. */
+GORT_API int64_t gort_debug_set_memory_limit(int64_t limit);
+/* debug.FreeOSMemory: a collection, then every free page back to the OS. */
+GORT_API void gort_debug_free_os_memory(void);
+
 /* ---- panics and tracebacks -------------------------------------------- */
 
 /* Panics with a message, as Go's panic("msg").  Until recovery exists for a

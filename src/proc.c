@@ -653,7 +653,7 @@ static void allgadd(struct g *gp)
 }
 
 static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size_t stacksize,
-                       uintptr_t callerpc)
+                       uintptr_t callerpc, bool system)
 {
     if (fn == NULL)
         fatal("go of nil func value");
@@ -700,7 +700,7 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
     newg->waitreason = 0;
     newg->lockedm = NULL;
     newg->lockedext = 0;
-    newg->system = false;
+    newg->system = system;
     newg->panic = NULL;
     newg->defers = NULL;
     newg->waiting = NULL;
@@ -715,7 +715,8 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
     if (newg->tsan_fiber == NULL)
         newg->tsan_fiber = __tsan_create_fiber(0);
 #endif
-    atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    if (!system)
+        atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
     if (fresh)
         allgadd(newg);
     atomic_store(&newg->atomicstatus, G_RUNNABLE);
@@ -729,14 +730,19 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
 
 int64_t gort_go(void (*fn)(void *), const void *arg, size_t argsize)
 {
-    return newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0));
+    return newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0), false);
+}
+
+int64_t gort_go_system(void (*fn)(void *), void *arg)
+{
+    return newproc(fn, arg, 0, 0, (uintptr_t)__builtin_return_address(0), true);
 }
 
 int64_t gort_go_opts(void (*fn)(void *), const void *arg, size_t argsize,
                      const gort_go_options *opts)
 {
     return newproc(fn, arg, argsize, opts != NULL ? opts->stack_size : 0,
-                   (uintptr_t)__builtin_return_address(0));
+                   (uintptr_t)__builtin_return_address(0), false);
 }
 
 static void goexit_commit(struct g *gp)
@@ -1433,6 +1439,7 @@ static struct p *newp(int32_t id)
     if (pp == NULL)
         throw("newp: out of memory");
     pp->id = id;
+    pp->mcache = gort_mcache_alloc();
     lock_init(&pp->timerslock, LOCKRANK_TIMERS);
     atomic_store(&pp->status, P_GCSTOP);
     return pp;
@@ -1470,6 +1477,7 @@ static struct p *procresize(int32_t nprocs)
         gort_timers_move(pp, allp[0]);
         gort_stack_flush_p(pp);
         gort_sudog_flush_p(pp);
+        gort_mcache_flush(pp->mcache);
         if (mp->p == pp) {
             pp->m = NULL;
             mp->p = NULL;
@@ -1754,6 +1762,16 @@ static void *sysmon(void *arg)
             idle = 0;
         else
             idle++;
+        /* A GC every 2 minutes at least (Go's forcegc): the helper g is
+         * parked; sysmon has no P, so it goes on the global queue. */
+        struct g *fg = gort_forcegc_poll(now);
+        if (fg != NULL) {
+            casgstatus(fg, G_WAITING, G_RUNNABLE);
+            lock(&sched.lock);
+            globrunqput(fg);
+            unlock(&sched.lock);
+            wakep();
+        }
         if (now - lastscavenge >= 1000 * 1000 * 1000) {
             lastscavenge = now;
             gort_stack_scavenge();
@@ -1831,6 +1849,7 @@ void schedtrace(bool detailed)
 static void runmain(void *arg)
 {
     (void)arg;
+    gort_gcenable();
     int status = main_fn(main_argc, main_argv);
     exit(status);
 }
@@ -1845,6 +1864,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     main_argv = argv;
     os_init();
     env_init();
+    gort_gcinit();
     stack_init();
 
     struct m *mp = &m0;
@@ -1870,7 +1890,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     unlock(&sched.lock);
     (void)runnable; /* fresh Ps have no work */
 
-    newproc(runmain, NULL, 0, MAIN_STACK, (uintptr_t)__builtin_return_address(0));
+    newproc(runmain, NULL, 0, MAIN_STACK, (uintptr_t)__builtin_return_address(0), false);
 
     struct m *smp = allocm();
     lock(&sched.lock);

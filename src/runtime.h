@@ -88,6 +88,15 @@ enum lockrank {
     LOCKRANK_STACK,  /* the stack pool */
     LOCKRANK_SCHED,  /* sched.lock */
     LOCKRANK_ALLM,
+    /* Memory (malloc.h): sched.lock may be held when a P's mcache is made
+     * or flushed (procresize), so these rank above it. */
+    LOCKRANK_GCPARK,     /* a helper goroutine's parking spot (mgc.c) */
+    LOCKRANK_GCACHE,     /* the mcache of code without a P; held through a GC */
+    LOCKRANK_GCROOTS,    /* the collector's settings and registered roots */
+    LOCKRANK_FIN,        /* finalizer table and queue */
+    LOCKRANK_MCENTRAL,
+    LOCKRANK_MHEAP,
+    LOCKRANK_PERSISTENT, /* persistentalloc */
     LOCKRANK_PRINT, /* printlock: held while writing a report */
     LOCKRANK_LEAF,
 };
@@ -289,6 +298,7 @@ enum {
 #define RUNQ_SIZE 256
 
 struct timer;
+struct mcache;
 
 struct p {
     int32_t id;
@@ -320,6 +330,9 @@ struct p {
     struct sudog *sudogcache[128];
     int32_t nsudog;
     uint64_t goidcache, goidcacheend; /* goid batch; owner only */
+    /* The allocation cache (mcache.c); owner only, flushed by a GC with
+     * the world stopped and when the P is destroyed. */
+    struct mcache *mcache;
     uint32_t sysmontick;  /* sysmon's last view of syscalltick; sysmon only */
     int64_t sysmonwhen;   /* when sysmon saw that tick; sysmon only */
     uint32_t sysmonschedtick; /* sysmon's last view of schedtick; sysmon only */
@@ -518,6 +531,19 @@ bool deltimer(struct timer *t);
 int64_t checktimers(struct p *pp, int64_t now);
 /* The earliest timer over all ps (0 if none). */
 int64_t nexttimer(void);
+
+/* ---- memory and GC hooks for proc.c (malloc.h has the rest) ----------- */
+struct mcache *gort_mcache_alloc(void);
+void gort_mcache_flush(struct mcache *c);
+/* GOGC and GOMEMLIMIT (fatal if malformed); before any P exists. */
+void gort_gcinit(void);
+/* Starts the collector's helper goroutines; on the main goroutine. */
+void gort_gcenable(void);
+/* sysmon: the forcegc goroutine, parked and due to run, or NULL. */
+struct g *gort_forcegc_poll(int64_t now);
+/* Starts a runtime helper goroutine: g->system, not counted by
+ * NumGoroutine or checkdead (Go's bgsweep, runfinq, forcegchelper). */
+int64_t gort_go_system(void (*fn)(void *), void *arg);
 
 /* ---- env.c -------------------------------------------------------------- */
 struct debugvars {
