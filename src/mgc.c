@@ -68,7 +68,7 @@ static struct gcstate work = {
 };
 static struct gcpark sweeppark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
 static struct gcpark forcegcpark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
-static bool helpers_started;
+static _Atomic bool helpers_started; /* set once by gcenable; read by sysmon */
 
 int64_t gort_go_system(void (*fn)(void *), void *arg);
 

@@ -128,6 +128,10 @@ void gort_preempt_init(void)
  * next starts, and sysmon asks again later. */
 void gort_preemptone(struct p *pp)
 {
+    /* The mark is only read by the signal handler: without asynchronous
+     * preemption there is nothing to ask. */
+    if (!async_enabled)
+        return;
     struct m *mp = __atomic_load_n(&pp->m, __ATOMIC_RELAXED);
     if (mp == NULL)
         return;
@@ -135,7 +139,7 @@ void gort_preemptone(struct p *pp)
     if (gp == NULL || gp == mp->g0)
         return;
     __atomic_store_n(&gp->preempt, true, __ATOMIC_RELAXED);
-    if (async_enabled && mp->procid != 0)
+    if (mp->procid != 0)
         syscall(SYS_tgkill, pid, (pid_t)mp->procid, SIGURG);
 }
 
