@@ -380,13 +380,16 @@ static void dumpregs(const ucontext_t *uc)
         {"r12", REG_R12}, {"r13", REG_R13}, {"r14", REG_R14}, {"r15", REG_R15},
         {"rip", REG_RIP}, {"rflags", REG_EFL},
     };
+    static const char pad[] = "       ";
     const greg_t *gr = uc->uc_mcontext.gregs;
+    /* Go's dumpregs: the name padded to seven columns. */
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
-        print("%-7s0x%lx\n", regs[i].name, (unsigned long)gr[regs[i].reg]);
+        print("%s%s0x%lx\n", regs[i].name, pad + strlen(regs[i].name),
+              (unsigned long)gr[regs[i].reg]);
     unsigned long csgsfs = (unsigned long)gr[REG_CSGSFS];
-    print("%-7s0x%lx\n", "cs", csgsfs & 0xffff);
-    print("%-7s0x%lx\n", "fs", (csgsfs >> 32) & 0xffff);
-    print("%-7s0x%lx\n", "gs", (csgsfs >> 16) & 0xffff);
+    print("cs     0x%lx\n", csgsfs & 0xffff);
+    print("fs     0x%lx\n", (csgsfs >> 32) & 0xffff);
+    print("gs     0x%lx\n", (csgsfs >> 16) & 0xffff);
 }
 
 /* Go's sighandler for a fatal signal: the signal, every goroutine, the
@@ -452,7 +455,15 @@ static void preparepanic(struct g *gp, int sig, siginfo_t *info, ucontext_t *uc)
     gp->sigcode0 = (uintptr_t)info->si_code;
     gp->sigcode1 = (uintptr_t)info->si_addr;
     gp->sigpc = (uintptr_t)gr[REG_RIP];
-    uintptr_t sp = ((uintptr_t)gr[REG_RSP] - 128) & ~(uintptr_t)15; /* below the red zone */
+    uintptr_t rsp = (uintptr_t)gr[REG_RSP];
+    /* Faulted between a prologue's push of rbp and its mov of rsp into
+     * rbp (compilers schedule loads into that gap): the frame record is at
+     * rsp, not yet at rbp.  Point rbp at it so that the walk from
+     * gort_sigpanic finds the faulting function's caller; the faulting
+     * function never resumes, so its rbp is ours to change. */
+    if (rsp >= gp->stack_lo && rsp + 16 <= gp->stack_hi && ((uintptr_t *)rsp)[0] == (uintptr_t)gr[REG_RBP])
+        gr[REG_RBP] = (greg_t)rsp;
+    uintptr_t sp = (rsp - 128) & ~(uintptr_t)15; /* below the red zone */
     sp -= 8;
     *(uintptr_t *)sp = (uintptr_t)gr[REG_RIP]; /* the "return address": the fault */
     gr[REG_RSP] = (greg_t)sp;
