@@ -1784,6 +1784,7 @@ void schedtrace(bool detailed)
 static void runmain(void *arg)
 {
     (void)arg;
+    run_inits();
     int status = main_fn(main_argc, main_argv);
     exit(status);
 }

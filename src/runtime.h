@@ -608,6 +608,11 @@ const char *signame_desc(int sig);
 /* Where a synchronous signal's context resumes, on the goroutine's stack:
  * raises the runtime-error panic (signal.c). */
 NORETURN void gort_sigpanic(void);
+
+/* ---- init.c ------------------------------------------------------------- */
+#define run_inits gort_run_inits
+/* Runs the GORT_INIT registrations; goroutine 1, before main_fn. */
+void run_inits(void);
 void osyield(void);
 void usleep_rt(uint32_t us);
 
