@@ -1,6 +1,9 @@
 /* os/signal: Notify relays to a channel, a full channel drops (never
  * blocks), Stop ends relaying, Ignore and Reset; Go's SIGPIPE rule for
- * descriptors other than 1 and 2 (the write fails with EPIPE). */
+ * descriptors other than 1 and 2 (the write fails with EPIPE).
+ * Not under TSan: it defers asynchronous signals to its own interception
+ * points, and the relay sleeps in a raw futex syscall it never sees. */
+// gort-test: no-tsan
 #include <gort.h>
 #include <errno.h>
 #include <signal.h>
