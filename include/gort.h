@@ -162,6 +162,105 @@ GORT_API void gort_cond_wait(gort_cond *c);
 GORT_API void gort_cond_signal(gort_cond *c);
 GORT_API void gort_cond_broadcast(gort_cond *c);
 
+/* ---- memory and garbage collection ------------------------------------
+ * Memory from these functions is garbage collected: it stays valid while
+ * the collector can see a pointer to it (anywhere inside it) in a
+ * goroutine's stack or registers, in the data/bss of the program or any
+ * loaded shared object, in a root registered with gort_add_roots, in an
+ * uncollectable allocation, or in another live object that may hold
+ * pointers.  Memory from libc malloc is invisible: a pointer kept only
+ * there does not keep an object alive.  Allocations are zeroed and never
+ * return NULL (out of memory is fatal, as in Go).  Before gort_main and on
+ * threads the runtime does not know, allocation works (through a locked
+ * cache) but no collection starts there.
+ *
+ * Kinds of object, by what the collector scans in them:
+ *   typed         gort_new/gort_new_array: only the words the type says;
+ *   conservative  gort_malloc/gort_calloc: every word;
+ *   noscan        gort_malloc_noscan: nothing (strings, numbers, buffers).
+ * A gort_type names the pointer words of a type by a bitmap over its first
+ * 64 words; GORT_TYPE builds one from offsetof:
+ *     struct node { struct node *left, *right; int v; };
+ *     static const gort_type node_type = GORT_TYPE(struct node,
+ *         GORT_PTR(struct node, left) | GORT_PTR(struct node, right));
+ * Types larger than 64 words list the rest in ptroffs (byte offsets). */
+typedef struct gort_type {
+    size_t size;            /* sizeof the type: the stride of an array */
+    uint64_t ptrmask;       /* bit i: word i (byte offset 8*i) holds a pointer */
+    size_t nptroffs;        /* pointer words at byte offsets >= 512 ... */
+    const size_t *ptroffs;  /* ... listed here */
+    const char *name;       /* for messages; a panic value that is neither an
+                               error nor a Stringer prints as "(name) 0xADDR" */
+    /* Methods, for panic values (gort_panic_value, gort_any_format): when
+     * set, write the text snprintf-style into buf (at most size bytes,
+     * NUL-terminated) and return its full length.  error set: the type is
+     * an error (Go's Error()); only string set: a Stringer (String()). */
+    int (*error)(const void *value, char *buf, size_t size);
+    int (*string)(const void *value, char *buf, size_t size);
+    bool runtime_error; /* its values implement runtime.Error */
+} gort_type;
+#define GORT_PTR(T, field) ((uint64_t)1 << (offsetof(T, field) / sizeof(void *)))
+#define GORT_TYPE(T, mask) {.size = sizeof(T), .ptrmask = (mask), .name = #T}
+
+GORT_API void *gort_new(const gort_type *t);
+GORT_API void *gort_new_array(const gort_type *t, size_t n);
+GORT_API void *gort_malloc(size_t size);
+GORT_API void *gort_calloc(size_t n, size_t size);
+GORT_API void *gort_malloc_noscan(size_t size);
+/* Scanned like gort_malloc but never collected: it is a root until
+ * gort_free_uncollectable.  For pointers kept by foreign code. */
+GORT_API void *gort_malloc_uncollectable(size_t size);
+GORT_API void gort_free_uncollectable(void *p);
+/* [start, start+size) is scanned (every word) at each collection until
+ * removed with the same range. */
+GORT_API void gort_add_roots(void *start, size_t size);
+GORT_API void gort_remove_roots(void *start, size_t size);
+/* runtime.KeepAlive: p is reachable at least until this call. */
+GORT_API void gort_keep_alive(const void *p);
+/* runtime.SetFinalizer: when obj (the start of a GC object) becomes
+ * unreachable, fn(obj) runs on the finalizer goroutine and obj is freed by
+ * a later cycle if still unreachable.  fn == NULL removes the finalizer.
+ * Go's checks and fatal messages apply; an address in globals is ignored. */
+GORT_API void gort_set_finalizer(void *obj, void (*fn)(void *obj));
+/* runtime.GC: a full collection (and sweep) before returning. */
+GORT_API void gort_gc(void);
+
+typedef struct gort_mem_stats {
+    uint64_t alloc, total_alloc, sys, lookups, mallocs, frees;
+    uint64_t heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released, heap_objects;
+    uint64_t stack_inuse, stack_sys;
+    uint64_t mspan_inuse, mspan_sys, mcache_inuse, mcache_sys;
+    uint64_t buck_hash_sys, gc_sys, other_sys;
+    uint64_t next_gc, last_gc, pause_total_ns;
+    uint64_t pause_ns[256], pause_end[256];
+    uint32_t num_gc, num_forced_gc;
+    double gc_cpu_fraction;
+    bool enable_gc, debug_gc;
+    struct {
+        uint32_t size;
+        uint64_t mallocs, frees;
+    } by_size[61];
+} gort_mem_stats;
+/* runtime.ReadMemStats (stops the world briefly). */
+GORT_API void gort_read_mem_stats(gort_mem_stats *m);
+
+typedef struct gort_gc_stats {
+    int64_t last_gc;      /* ns since the Unix epoch; 0: never */
+    int64_t num_gc;
+    int64_t pause_total;  /* ns */
+    int64_t pause[256];   /* most recent first; npause of them */
+    int64_t pause_end[256];
+    int npause;
+} gort_gc_stats;
+/* debug.ReadGCStats (without quantiles). */
+GORT_API void gort_debug_read_gc_stats(gort_gc_stats *s);
+/* debug.SetGCPercent: returns the old value; negative turns the GC off. */
+GORT_API int gort_debug_set_gc_percent(int percent);
+/* debug.SetMemoryLimit: bytes; negative only queries; returns the old one. */
+GORT_API int64_t gort_debug_set_memory_limit(int64_t limit);
+/* debug.FreeOSMemory: a collection, then every free page back to the OS. */
+GORT_API void gort_debug_free_os_memory(void);
+
 /* ---- defer, panic, recover -------------------------------------------
  *
  * Go's defer/panic/recover for C.  A function that defers opens a frame with
@@ -231,10 +330,11 @@ GORT_API void gort_cond_broadcast(gort_cond *c);
  *     a deferred call by longjmp: the runtime's chains would be corrupted.
  * In C++, a recovery skips destructors of the frames it unwinds.
  *
- * Panic values are Go's `any`: a type and a pointer.  gort_panic(msg) is a
- * string; gort_panicf formats one; gort_panic_value takes any pointer with
- * a type that names it and, optionally, makes it an error (Error()) or a
- * Stringer (String()).  Runtime errors (nil dereference, divide by zero,
+ * Panic values are Go's `any`: a pointer with its gort_type (the heap's
+ * type descriptor, whose name and method fields matter here).
+ * gort_panic(msg) is a string; gort_panicf formats one; gort_panic_value
+ * takes any pointer with a type that names it and, optionally, makes it an
+ * error (Error()) or a Stringer (String()).  Runtime errors (nil dereference, divide by zero,
  * index out of range, channel misuse) are errors with runtime_error set.
  * panic(NULL) is Go 1.21's "panic called with nil argument" runtime error;
  * GODEBUG=panicnil=1 restores the old panic(nil), whose recover returns
@@ -242,17 +342,6 @@ GORT_API void gort_cond_broadcast(gort_cond *c);
 
 #include <setjmp.h>
 
-typedef struct gort_type {
-    /* Go's type name, printed for a value that is neither an error nor a
-     * Stringer as "(name) 0xADDR"; NULL prints "(unknown)". */
-    const char *name;
-    /* Error() and String(): when set, write the text snprintf-style into
-     * buf (at most size bytes, NUL-terminated) and return its full length.
-     * error set: the value is an error; only string set: a Stringer. */
-    int (*error)(const void *value, char *buf, size_t size);
-    int (*string)(const void *value, char *buf, size_t size);
-    bool runtime_error; /* the value implements runtime.Error */
-} gort_type;
 
 /* A panic value.  A string's value is its const char *. */
 typedef struct gort_any {

@@ -98,23 +98,6 @@ static bool chanparkcommit(struct g *gp, void *chanlock)
     return true;
 }
 
-/* Is there no room for a send (the answer of a non-blocking send that would
- * block)?  Racy; see the essay. */
-static inline bool full(struct gort_chan *c)
-{
-    if (c->dataqsiz == 0)
-        return atomic_load_explicit(&c->recvq.first, memory_order_acquire) == NULL;
-    return atomic_load_explicit(&c->qcount, memory_order_acquire) == c->dataqsiz;
-}
-
-/* Is there nothing to receive?  Racy; see the essay. */
-static inline bool empty(struct gort_chan *c)
-{
-    if (c->dataqsiz == 0)
-        return atomic_load_explicit(&c->sendq.first, memory_order_acquire) == NULL;
-    return atomic_load_explicit(&c->qcount, memory_order_acquire) == 0;
-}
-
 static NORETURN void block_forever(uint8_t reason)
 {
     gopark(NULL, NULL, reason);
@@ -129,10 +112,9 @@ bool chansend(struct gort_chan *c, const void *ep, bool block)
         block_forever(WAIT_REASON_CHAN_SEND_NIL_CHAN);
     }
 
-    /* Not closed and full: a select with a default would not send.  If it
-     * was closed in between, the channel was open and full at the first
-     * read, and a closing channel does not become ready for a send. */
-    if (!block && atomic_load_explicit(&c->closed, memory_order_relaxed) == 0 && full(c))
+    /* Open and full: a select with a default would not send (racy reads,
+     * see chan_nbsend_wouldblock). */
+    if (!block && chan_nbsend_wouldblock(c))
         return false;
 
     lock(&c->lock);
@@ -204,18 +186,15 @@ bool chanrecv(struct gort_chan *c, void *ep, bool block, bool *received)
         block_forever(WAIT_REASON_CHAN_RECEIVE_NIL_CHAN);
     }
 
-    /* Nothing to receive, without the lock.  The order of the reads matters
-     * (TestNonblockRecvRace): empty, then closed, then empty again.  Seeing
-     * it open after seeing it empty means it was open and empty at the first
-     * read (it cannot reopen): not ready.  Seeing it closed and then empty
-     * means it was closed and drained at the second read: ready, with the
-     * zero value. */
-    if (!block && empty(c)) {
+    /* Nothing to receive, without the lock: see chan_nbrecv_wouldblock.
+     * Seeing it closed and then empty means it was closed and drained at
+     * the second read: ready, with the zero value. */
+    if (!block && chan_empty(c)) {
         if (atomic_load_explicit(&c->closed, memory_order_acquire) == 0) {
             *received = false;
             return false;
         }
-        if (empty(c)) {
+        if (chan_empty(c)) {
             if (ep != NULL)
                 elemclr(ep, c->elemsize);
             *received = false;

@@ -82,6 +82,41 @@ static inline bool chan_closed_locked(struct gort_chan *c)
     return atomic_load_explicit(&c->closed, memory_order_relaxed) != 0;
 }
 
+/* Is there no room for a send?  Racy: see chan.c's essay. */
+static inline bool chan_full(struct gort_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return atomic_load_explicit(&c->recvq.first, memory_order_acquire) == NULL;
+    return atomic_load_explicit(&c->qcount, memory_order_acquire) == c->dataqsiz;
+}
+
+/* Is there nothing to receive?  Racy: see chan.c's essay. */
+static inline bool chan_empty(struct gort_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return atomic_load_explicit(&c->sendq.first, memory_order_acquire) == NULL;
+    return atomic_load_explicit(&c->qcount, memory_order_acquire) == 0;
+}
+
+/* True when a non-blocking send on c (not nil) surely cannot proceed: open
+ * and full.  If it was closed between the two reads, it was still open and
+ * full at the first, and closing does not make a channel ready for a send
+ * in between, so the answer held at one instant. */
+static inline bool chan_nbsend_wouldblock(struct gort_chan *c)
+{
+    return atomic_load_explicit(&c->closed, memory_order_relaxed) == 0 && chan_full(c);
+}
+
+/* True when a non-blocking receive on c (not nil) surely cannot proceed:
+ * empty, then open.  The order matters (TestNonblockRecvRace): seeing it
+ * open after seeing it empty means it was open and empty at the first read,
+ * as a channel never reopens.  The reverse order could see "open" just
+ * before a close and "empty" just after the last value was drained. */
+static inline bool chan_nbrecv_wouldblock(struct gort_chan *c)
+{
+    return chan_empty(c) && atomic_load_explicit(&c->closed, memory_order_acquire) == 0;
+}
+
 /* Element copies.  Sizes are known only at run time; the common word-sized
  * cases are spelled out so they compile to a single move. */
 static inline void elemmove(void *dst, const void *src, size_t n)

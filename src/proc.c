@@ -505,14 +505,22 @@ static void switch_g(struct g *from, struct g *to)
     run_commit();
 }
 
+/* A new time slice: sysmon watches schedtick to find a g that has run for
+ * more than FORCE_PREEMPT_NS.  Owner only; sysmon reads it racily. */
+static inline void schedtick_inc(struct p *pp)
+{
+    __atomic_store_n(&pp->schedtick, pp->schedtick + 1, __ATOMIC_RELAXED);
+}
+
 /* Runs gp on the current m (on g0).  Returns when the m is back on g0. */
 static void execute(struct m *mp, struct g *gp, bool inherit)
 {
     mp->curg = gp;
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
+    __atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED);
     if (!inherit)
-        mp->p->schedtick++;
+        schedtick_inc(mp->p);
     switch_g(mp->g0, gp);
 }
 
@@ -534,8 +542,9 @@ static void mcall_switch(struct g *gp, void (*commit)(struct g *))
                 mp->curg = next;
                 next->m = mp;
                 casgstatus(next, G_RUNNABLE, G_RUNNING);
+                __atomic_store_n(&next->preempt, false, __ATOMIC_RELAXED);
                 if (!inherit)
-                    pp->schedtick++;
+                    schedtick_inc(pp);
                 switch_g(gp, next);
                 return;
             }
@@ -602,6 +611,24 @@ static void gosched_commit(struct g *gp)
     unlock(&sched.lock);
 }
 
+static void goyield_commit(struct g *gp)
+{
+    gp->m = NULL;
+    casgstatus(gp, G_RUNNING, G_RUNNABLE);
+    runqput(getg()->m->p, gp, false);
+}
+
+/* Like gosched, but the g goes to the tail of its own P's queue, not the
+ * global one: cheaper, and it comes back after what is queued here (Go's
+ * goyield, used by a semaphore handoff). */
+void goyield(void)
+{
+    struct g *gp = getg();
+    gp->saved_errno = errno_get();
+    mcall_switch(gp, goyield_commit);
+    errno_set(gp->saved_errno);
+}
+
 void gort_gosched(void)
 {
     struct g *gp = getg();
@@ -626,7 +653,7 @@ static void allgadd(struct g *gp)
 }
 
 static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size_t stacksize,
-                       uintptr_t callerpc)
+                       uintptr_t callerpc, bool system)
 {
     if (fn == NULL)
         fatal("go of nil func value");
@@ -673,7 +700,7 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
     newg->waitreason = 0;
     newg->lockedm = NULL;
     newg->lockedext = 0;
-    newg->system = false;
+    newg->system = system;
     newg->panic = NULL;
     newg->defers = NULL;
     newg->waiting = NULL;
@@ -688,7 +715,8 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
     if (newg->tsan_fiber == NULL)
         newg->tsan_fiber = __tsan_create_fiber(0);
 #endif
-    atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    if (!system)
+        atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
     if (fresh)
         allgadd(newg);
     atomic_store(&newg->atomicstatus, G_RUNNABLE);
@@ -702,14 +730,19 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
 
 int64_t gort_go(void (*fn)(void *), const void *arg, size_t argsize)
 {
-    return newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0));
+    return newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0), false);
+}
+
+int64_t gort_go_system(void (*fn)(void *), void *arg)
+{
+    return newproc(fn, arg, 0, 0, (uintptr_t)__builtin_return_address(0), true);
 }
 
 int64_t gort_go_opts(void (*fn)(void *), const void *arg, size_t argsize,
                      const gort_go_options *opts)
 {
     return newproc(fn, arg, argsize, opts != NULL ? opts->stack_size : 0,
-                   (uintptr_t)__builtin_return_address(0));
+                   (uintptr_t)__builtin_return_address(0), false);
 }
 
 static void goexit_commit(struct g *gp)
@@ -1406,6 +1439,7 @@ static struct p *newp(int32_t id)
     if (pp == NULL)
         throw("newp: out of memory");
     pp->id = id;
+    pp->mcache = gort_mcache_alloc();
     lock_init(&pp->timerslock, LOCKRANK_TIMERS);
     atomic_store(&pp->status, P_GCSTOP);
     return pp;
@@ -1443,6 +1477,7 @@ static struct p *procresize(int32_t nprocs)
         gort_timers_move(pp, allp[0]);
         gort_stack_flush_p(pp);
         gort_sudog_flush_p(pp);
+        gort_mcache_flush(pp->mcache);
         if (mp->p == pp) {
             pp->m = NULL;
             mp->p = NULL;
@@ -1516,9 +1551,9 @@ void stop_the_world(const char *reason)
     bool wait = sched.stopwait > 0;
     unlock(&sched.lock);
     if (wait) {
-        /* Running Ms stop at their next schedule. */
+        /* Running Ms stop at their next schedule; ask their gs to yield. */
         while (!notetsleep(&sched.stopnote, 100000))
-            ;
+            gort_preemptall();
         noteclear(&sched.stopnote);
     }
     if (sched.stopwait != 0)
@@ -1581,6 +1616,7 @@ struct sudog *acquire_sudog(void)
                sched.sudogcache != NULL) {
             struct sudog *s = sched.sudogcache;
             sched.sudogcache = s->next;
+            s->next = NULL;
             pp->sudogcache[pp->nsudog++] = s;
         }
         unlock(&sched.sudoglock);
@@ -1645,7 +1681,20 @@ static uint32_t retake(int64_t now)
     struct p **ps = __atomic_load_n(&allp, __ATOMIC_ACQUIRE);
     for (int32_t i = 0; i < procs; i++) {
         struct p *pp = ps[i];
-        if (atomic_load(&pp->status) != P_SYSCALL)
+        uint32_t status = atomic_load(&pp->status);
+        if (status == P_RUNNING) {
+            /* Preempt a g that has had the P for a whole time slice. */
+            uint32_t st = __atomic_load_n(&pp->schedtick, __ATOMIC_RELAXED);
+            if (pp->sysmonschedtick != st) {
+                pp->sysmonschedtick = st;
+                pp->sysmonschedwhen = now;
+            } else if (pp->sysmonschedwhen + FORCE_PREEMPT_NS <= now) {
+                gort_preemptone(pp);
+                pp->sysmonschedwhen = now;
+            }
+            continue;
+        }
+        if (status != P_SYSCALL)
             continue;
         uint32_t t = atomic_load(&pp->syscalltick);
         if (pp->sysmontick != t) {
@@ -1679,7 +1728,7 @@ static void *sysmon(void *arg)
 #endif
     minit(mp);
     uint32_t idle = 0, delay = 0;
-    int64_t lasttrace = 0;
+    int64_t lasttrace = 0, lastscavenge = nanotime();
     for (;;) {
         if (idle == 0)
             delay = SYSMON_MIN_US;
@@ -1697,6 +1746,8 @@ static void *sysmon(void *arg)
                 atomic_load(&sched.npidle) == atomic_load(&gomaxprocs)) {
                 atomic_store(&sched.sysmonwait, 1);
                 unlock(&sched.lock);
+                while (gort_stack_scavenge() > 0)
+                    ;
                 notetsleep(&sched.sysmonnote, 60ll * 1000 * 1000 * 1000);
                 lock(&sched.lock);
                 atomic_store(&sched.sysmonwait, 0);
@@ -1711,6 +1762,20 @@ static void *sysmon(void *arg)
             idle = 0;
         else
             idle++;
+        /* A GC every 2 minutes at least (Go's forcegc): the helper g is
+         * parked; sysmon has no P, so it goes on the global queue. */
+        struct g *fg = gort_forcegc_poll(now);
+        if (fg != NULL) {
+            casgstatus(fg, G_WAITING, G_RUNNABLE);
+            lock(&sched.lock);
+            globrunqput(fg);
+            unlock(&sched.lock);
+            wakep();
+        }
+        if (now - lastscavenge >= 1000 * 1000 * 1000) {
+            lastscavenge = now;
+            gort_stack_scavenge();
+        }
         if (debug.schedtrace > 0 && lasttrace + (int64_t)debug.schedtrace * 1000000 <= now) {
             lasttrace = now;
             schedtrace(debug.scheddetail > 0);
@@ -1784,6 +1849,7 @@ void schedtrace(bool detailed)
 static void runmain(void *arg)
 {
     (void)arg;
+    gort_gcenable();
     run_inits();
     int status = main_fn(main_argc, main_argv);
     exit(status);
@@ -1799,6 +1865,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     main_argv = argv;
     os_init();
     env_init();
+    gort_gcinit();
     stack_init();
 
     struct m *mp = &m0;
@@ -1814,6 +1881,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     mcommoninit(mp);
     minit(mp);
     signal_init();
+    gort_preempt_init();
 
     int32_t procs = ncpu;
     if (env_gomaxprocs > 0)
@@ -1823,7 +1891,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
     unlock(&sched.lock);
     (void)runnable; /* fresh Ps have no work */
 
-    newproc(runmain, NULL, 0, MAIN_STACK, (uintptr_t)__builtin_return_address(0));
+    newproc(runmain, NULL, 0, MAIN_STACK, (uintptr_t)__builtin_return_address(0), false);
 
     struct m *smp = allocm();
     lock(&sched.lock);

@@ -88,6 +88,15 @@ enum lockrank {
     LOCKRANK_STACK,  /* the stack pool */
     LOCKRANK_SCHED,  /* sched.lock */
     LOCKRANK_ALLM,
+    /* Memory (malloc.h): sched.lock may be held when a P's mcache is made
+     * or flushed (procresize), so these rank above it. */
+    LOCKRANK_GCPARK,     /* a helper goroutine's parking spot (mgc.c) */
+    LOCKRANK_GCACHE,     /* the mcache of code without a P; held through a GC */
+    LOCKRANK_GCROOTS,    /* the collector's settings and registered roots */
+    LOCKRANK_FIN,        /* finalizer table and queue */
+    LOCKRANK_MCENTRAL,
+    LOCKRANK_MHEAP,
+    LOCKRANK_PERSISTENT, /* persistentalloc */
     LOCKRANK_PRINT, /* printlock: held while writing a report */
     LOCKRANK_LEAF,
 };
@@ -239,6 +248,8 @@ struct g {
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
+    bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
+    bool preempt; /* asked to yield (sysmon, stop the world); __atomic, any thread */
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -292,6 +303,7 @@ enum {
 #define RUNQ_SIZE 256
 
 struct timer;
+struct mcache;
 
 struct p {
     int32_t id;
@@ -323,8 +335,13 @@ struct p {
     struct sudog *sudogcache[128];
     int32_t nsudog;
     uint64_t goidcache, goidcacheend; /* goid batch; owner only */
+    /* The allocation cache (mcache.c); owner only, flushed by a GC with
+     * the world stopped and when the P is destroyed. */
+    struct mcache *mcache;
     uint32_t sysmontick;  /* sysmon's last view of syscalltick; sysmon only */
     int64_t sysmonwhen;   /* when sysmon saw that tick; sysmon only */
+    uint32_t sysmonschedtick; /* sysmon's last view of schedtick; sysmon only */
+    int64_t sysmonschedwhen;  /* when sysmon saw that tick; sysmon only */
 };
 
 /* ---- sched ------------------------------------------------------------- */
@@ -439,6 +456,9 @@ static inline void setg(struct g *gp)
 void gopark(bool (*unlockf)(struct g *, void *), void *arg, uint8_t reason);
 /* Makes a parked g runnable: put in the current p's runnext. */
 void goready(struct g *gp);
+/* Yields to the local run queue's head; the caller goes to its tail. */
+#define goyield gort_goyield
+void goyield(void);
 static inline uint32_t readgstatus(struct g *gp)
 {
     return atomic_load_explicit(&gp->atomicstatus, memory_order_acquire);
@@ -465,6 +485,12 @@ void wake_timersleeper(int64_t when);
 #define schedtrace gort_schedtrace
 void schedtrace(bool detailed);
 
+/* ---- preempt.c ---------------------------------------------------------- */
+#define FORCE_PREEMPT_NS (10 * 1000 * 1000) /* Go's forcePreemptNS */
+void gort_preempt_init(void);
+void gort_preemptone(struct p *pp);
+void gort_preemptall(void);
+
 /* ---- stack.c ------------------------------------------------------------ */
 #define stackalloc_g gort_stackalloc_g
 #define stackfree_g gort_stackfree_g
@@ -482,6 +508,8 @@ void stackfree_g(struct g *gp);
 struct g *stack_guard_hit(uintptr_t addr);
 /* Canary check at a switch, for stacks without a guard page. */
 void stack_check_canary(struct g *gp);
+/* Releases the pages of cold cached stacks (sysmon); returns how many. */
+int gort_stack_scavenge(void);
 /* Moves a p's cached dead gs to the global pool. */
 void gort_stack_flush_p(struct p *pp);
 
@@ -508,6 +536,19 @@ bool deltimer(struct timer *t);
 int64_t checktimers(struct p *pp, int64_t now);
 /* The earliest timer over all ps (0 if none). */
 int64_t nexttimer(void);
+
+/* ---- memory and GC hooks for proc.c (malloc.h has the rest) ----------- */
+struct mcache *gort_mcache_alloc(void);
+void gort_mcache_flush(struct mcache *c);
+/* GOGC and GOMEMLIMIT (fatal if malformed); before any P exists. */
+void gort_gcinit(void);
+/* Starts the collector's helper goroutines; on the main goroutine. */
+void gort_gcenable(void);
+/* sysmon: the forcegc goroutine, parked and due to run, or NULL. */
+struct g *gort_forcegc_poll(int64_t now);
+/* Starts a runtime helper goroutine: g->system, not counted by
+ * NumGoroutine or checkdead (Go's bgsweep, runfinq, forcegchelper). */
+int64_t gort_go_system(void (*fn)(void *), void *arg);
 
 /* ---- env.c -------------------------------------------------------------- */
 struct debugvars {

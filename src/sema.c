@@ -130,11 +130,12 @@ void semacquire(uint32_t *addr)
     semacquire1(addr, false, WAIT_REASON_SEMACQUIRE);
 }
 
-/* Gives up the P to the goroutine just readied into runnext.  gosched would
- * do, but it queues us behind everyone; Go's goyield keeps us local. */
+/* Gives up the P to the goroutine just readied into runnext, which runs
+ * next; the releaser goes to the tail of the local run queue (Go's
+ * goyield). */
 static void handoff_yield(void)
 {
-    gort_gosched();
+    goyield();
 }
 
 void semrelease1(uint32_t *addr, bool handoff)
@@ -165,7 +166,10 @@ void semrelease1(uint32_t *addr, bool handoff)
     if (handed)
         s->ticket = 1;
     goready(s->g);
-    if (handed && getg()->m->locks == 0)
+    /* Yield only as a user g holding no runtime lock: a g holding one must
+     * not be switched out, and g0 or a foreign thread has no slice to give. */
+    struct g *gp = getg();
+    if (handed && gp != NULL && gp->m != NULL && gp == gp->m->curg && gp->m->locks == 0)
         handoff_yield();
 }
 

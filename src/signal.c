@@ -510,6 +510,16 @@ static void sighandler(int sig, siginfo_t *info, void *uctx)
         sigfatal(sig, info, uc);
     }
 
+    if (sig == SIGURG && fwdisuser(sig)) {
+        /* preempt.c's handler was there first: preemption must go on
+         * working when a program is also notified of SIGURG (Go sends it
+         * to Notify too). */
+        forward(sig, info, uctx);
+        if (sigqueue_wanted(sig))
+            sigqueue_send(sig);
+        errno = saved_errno;
+        return;
+    }
     if (sig == SIGPIPE && !sigqueue_wanted(sig)) {
         if (writetobrokenstdpipe(uc))
             diefromsignal(SIGPIPE);

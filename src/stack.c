@@ -30,9 +30,9 @@
  * GFREE_MAX); the overflow moves in batches to the pool's array under
  * pool.lock, from which ps refill in batches.  Arrays of pointers, not lists
  * through the gs: every g is in a page of its own, so a list walk would miss
- * the cache and the TLB at every link.  Gs beyond FREE_RELEASE_AT on
- * a global list have their stack pages (not the g page) given back with
- * MADV_FREE, cheap to reuse (no fault) while memory is plentiful.
+ * the cache and the TLB at every link.  Beyond FREE_RELEASE_AT cached gs
+ * per pool, sysmon gives the oldest ones' stack pages (not the g page) back
+ * with MADV_FREE, cheap to reuse (no fault) while memory is plentiful.
  *
  * Lock: each pool's lock (rank LOCKRANK_STACK) guards its regions, bump
  * pointer and free list.
@@ -58,6 +58,7 @@ enum {
     GFREE_MAX = 64,             /* per-p cache bound: the length of p->gfree */
     FREE_RELEASE_AT = 16384,    /* global cached stacks kept warm (~64 MiB of top pages) */
     CANARY = 0x5a17c0de,
+    SCAVENGE_BATCH = 512,       /* stacks released per sysmon call (~1-5 ms) */
 };
 #define REGION_BYTES ((size_t)64 << 30) /* address space per mapping */
 #define G_RESERVE (((sizeof(struct g) + 63) / 64) * 64)
@@ -181,11 +182,12 @@ static struct g *pool_get(struct stackpool *sp, struct p *pp)
         return NULL;
     lock(&sp->lock);
     struct g *gp = NULL;
-    if (sp->nfree > 0) {
-        gp = sp->free[--sp->nfree];
-        while (pp != NULL && sp->nfree > 0 && pp->gfreecnt < GFREE_MAX / 2)
-            pp->gfree[pp->gfreecnt++] = sp->free[--sp->nfree];
-        __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
+    int32_t n = sp->nfree;
+    if (n > 0) {
+        gp = sp->free[--n];
+        while (pp != NULL && n > 0 && pp->gfreecnt < GFREE_MAX / 2)
+            pp->gfree[pp->gfreecnt++] = sp->free[--n];
+        __atomic_store_n(&sp->nfree, n, __ATOMIC_RELAXED);
     }
     unlock(&sp->lock);
     return gp;
@@ -204,16 +206,10 @@ static void pool_put(struct stackpool *sp, struct g *const *gs, int32_t n)
         sp->free = nf;
         sp->cap = cap;
     }
-    for (int32_t i = 0; i < n; i++) {
-        struct g *gp = gs[i];
-        if (sp->nfree >= FREE_RELEASE_AT) {
-            /* Past the warm bound: give the stack pages back lazily (the
-             * top page, holding the g, stays). */
-            madvise((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo - PAGE, MADV_FREE);
-        }
-        sp->free[sp->nfree++] = gp;
-    }
-    __atomic_store_n(&sp->nfree, sp->nfree, __ATOMIC_RELAXED);
+    int32_t nfree = sp->nfree;
+    for (int32_t i = 0; i < n; i++)
+        sp->free[nfree++] = gs[i];
+    __atomic_store_n(&sp->nfree, nfree, __ATOMIC_RELAXED);
     unlock(&sp->lock);
 }
 
@@ -224,11 +220,12 @@ struct g *stackalloc_g(size_t size)
     struct g *cur = getg();
     struct p *pp = cur != NULL && cur->m != NULL ? cur->m->p : NULL;
     bool deflt = idx == pool_index(0);
+    struct g *gp;
     if (deflt && pp != NULL && pp->gfreecnt > 0)
-        return pp->gfree[--pp->gfreecnt];
-    struct g *gp = pool_get(sp, deflt ? pp : NULL);
-    if (gp == NULL)
-        gp = newslot(sp);
+        gp = pp->gfree[--pp->gfreecnt];
+    else if ((gp = pool_get(sp, deflt ? pp : NULL)) == NULL)
+        return newslot(sp);
+    gp->stackreleased = false;
     return gp;
 }
 
@@ -249,6 +246,38 @@ void stackfree_g(struct g *gp)
         return;
     }
     pool_put(sp, &gp, 1);
+}
+
+/* Gives back the stack pages of cached gs beyond the warm bound: the
+ * oldest ones, at the bottom of each pool's LIFO array.  The top page,
+ * holding the g, stays.  MADV_FREE, not DONTNEED: reuse needs no fault
+ * while memory is plentiful, and each call in a threaded process costs an
+ * IPI, so this runs in batches from sysmon, never on the free path.
+ * Returns the number of stacks released. */
+int gort_stack_scavenge(void)
+{
+    int released = 0;
+    for (int i = 0; i < NPOOLS; i++) {
+        struct stackpool *sp = &pools[i];
+        if (__atomic_load_n(&sp->nfree, __ATOMIC_RELAXED) <= FREE_RELEASE_AT)
+            continue;
+        lock(&sp->lock);
+        /* The pool lock is held across the madvise calls (a stack being
+         * reused while MADV_FREE clears its dirty bits could lose writes),
+         * so each call does a bounded batch. */
+        int32_t excess = sp->nfree - FREE_RELEASE_AT;
+        for (int32_t k = 0; k < excess && released < SCAVENGE_BATCH; k++) {
+            struct g *gp = sp->free[k];
+            if (gp->stackreleased)
+                continue;
+            madvise((void *)gp->stack_lo, gp->stack_hi - gp->stack_lo - PAGE,
+                    debug.madvdontneed ? MADV_DONTNEED : MADV_FREE);
+            gp->stackreleased = true;
+            released++;
+        }
+        unlock(&sp->lock);
+    }
+    return released;
 }
 
 /* Moves a p's cached gs to the pool (the p is being destroyed). */

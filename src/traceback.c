@@ -232,6 +232,19 @@ static NOINLINE void lookup(uintptr_t addr, struct symbolized *out)
         Dwfl_Line *ln = dwfl_module_getsrc(mod, addr);
         if (ln != NULL)
             file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+        /* Clang marks some call sequences "line 0" (no source line); the
+         * nearest earlier row of the same function is the best answer. */
+        for (uintptr_t back = 1; ln != NULL && line == 0 && back <= 256 &&
+                                 (out->entry == 0 || addr - back >= out->entry);
+             back++) {
+            Dwfl_Line *prev = dwfl_module_getsrc(mod, addr - back);
+            int pl = 0;
+            const char *pf = prev != NULL ? dwfl_lineinfo(prev, NULL, &pl, NULL, NULL, NULL) : NULL;
+            if (pl != 0) {
+                file = pf;
+                line = pl;
+            }
+        }
 
         /* The DWARF scopes at addr, innermost first: each inlined
          * subroutine is a logical frame whose caller sits at its call

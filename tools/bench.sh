@@ -58,6 +58,10 @@ configs=(
 	"skynet"
 	"mutex"
 	"idle"
+	"alloc -size 16"
+	"alloc -size 64"
+	"alloc -size 256"
+	"binarytrees"
 )
 
 # scaled CONFIG DIVISOR: the flags that divide the configuration's operation count.
@@ -69,6 +73,8 @@ scaled() {
 	"select -mode recv") echo "-n $((4000000 / div))" ;;
 	"select -mode nonblock") echo "-n $((10000000 / div))" ;;
 	mutex) echo "-k $((100000 / div))" ;;
+	alloc*) echo "-n $((50000000 / div))" ;;
+	binarytrees) [ "$div" -gt 1 ] && echo "-depth 16" || echo "" ;;
 	*) echo "bench.sh: no scale for $name" >&2; return 1 ;;
 	esac
 }
@@ -109,11 +115,11 @@ table() {
 		return sprintf("%.3g", v)
 	}
 	BEGIN {
-		split("spawn:n pingpong:gomaxprocs,n prodcons:cap,p,n select:mode,n skynet:n mutex:g,n idle:n", cs, " ")
+		split("spawn:n pingpong:gomaxprocs,n prodcons:cap,p,n select:mode,n skynet:n mutex:g,n idle:n alloc:size,n binarytrees:depth", cs, " ")
 		for (i in cs) { split(cs[i], kv, ":"); confkeys[kv[1]] = kv[2] }
-		split("skynet:wall_ms idle:bytes_per_goroutine", fs, " ")
+		split("skynet:wall_ms idle:bytes_per_goroutine binarytrees:wall_s", fs, " ")
 		for (i in fs) { split(fs[i], kv, ":"); figure[kv[1]] = kv[2] }
-		split("spawn:0.5 pingpong:0.4 prodcons:0.7 select/recv:0.7 skynet:0.5 mutex:1.0 idle:1.7", ts, " ")
+		split("spawn:0.5 pingpong:0.4 prodcons:0.7 select/recv:0.7 skynet:0.5 mutex:1.0 idle:1.7 alloc:1.0 binarytrees:1.0", ts, " ")
 		for (i in ts) { split(ts[i], kv, ":"); target[kv[1]] = kv[2] }
 	}
 	/^\{/ {
@@ -211,6 +217,8 @@ if [ "$mode" = smoke ]; then
 		"skynet|-n 1000"
 		"mutex|-g 10 -k 1000"
 		"idle|-n 1000"
+		"alloc|-size 16 -n 100000"
+		"binarytrees|-depth 8"
 	)
 	fails=0
 	for s in "${smoke[@]}"; do

@@ -17,7 +17,7 @@
  * A new g's stack is laid out the same way with the return pc pointing at
  * gort_gostart_trampoline and rbp = 0, which ends frame-pointer walks.
  */
-	.section .text.gort_rt,"ax",@progbits
+	.section gort_text,"ax",@progbits
 	.globl	gort_gogo_switch
 	.hidden	gort_gogo_switch
 	.type	gort_gogo_switch,@function

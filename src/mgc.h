@@ -1,0 +1,60 @@
+/*
+ * mgc.h — what the collector's files (mgc.c, mgcmark.c, mgcsweep.c,
+ * mfinal.c, mstats.c) share.  Everything here runs with the world stopped
+ * unless it says otherwise.
+ */
+#ifndef GORT_MGC_H
+#define GORT_MGC_H
+
+#include "malloc.h"
+
+/* mgcmark.c */
+extern uint64_t gort_heap_marked;         /* bytes marked this cycle */
+extern uint64_t gort_scan_stacks_bytes;   /* stack bytes scanned this cycle */
+extern uint64_t gort_scan_globals_bytes;  /* data/bss bytes scanned this cycle */
+void gort_gcmark(void);
+void gort_markdrain(void);
+void gort_markobject(uintptr_t p);         /* p may be any word */
+void gort_markblock(uintptr_t lo, uintptr_t hi);
+void gort_scanobject(uintptr_t base);      /* base of a scan object */
+bool gort_ismarked(uintptr_t p);
+bool gort_in_globals(uintptr_t p);
+
+/* mgc.c */
+void gort_markroots_extra(void);
+/* A one-waiter parking spot for the runtime's helper goroutines. */
+struct gcpark {
+    struct mutex lock;
+    struct g *waiter;
+    bool pending;
+};
+void gort_gcpark_wait(struct gcpark *pk, uint8_t reason);
+void gort_gcpark_wake(struct gcpark *pk);
+
+/* mfinal.c: an open-addressing table from address to value (fintab,
+ * uncollectable objects).  keys: 0 empty, 1 deleted.  Callers lock. */
+struct addrmap {
+    uintptr_t *keys;
+    void **vals;
+    size_t cap, n, used;
+};
+void **gort_addrmap_find(struct addrmap *m, uintptr_t k);
+void gort_addrmap_put(struct addrmap *m, uintptr_t k, void *v);
+bool gort_addrmap_del(struct addrmap *m, uintptr_t k);
+
+void gort_markfinalizers(void);
+void gort_finalizers_wake(void);
+void gort_finalizer_start(void);
+
+/* mgcsweep.c */
+void gort_sweep_reset(void);
+bool gort_sweep_done(void);
+
+/* mcache.c: every mcache ever made, for statistics and flushing. */
+#define allmcache gort_allmcache
+#define nallmcache gort_nallmcache
+extern struct mcache *allmcache[];
+extern _Atomic int32_t nallmcache;
+#define MAX_MCACHES 4096
+
+#endif /* GORT_MGC_H */
