@@ -189,10 +189,18 @@ typedef struct gort_type {
     uint64_t ptrmask;       /* bit i: word i (byte offset 8*i) holds a pointer */
     size_t nptroffs;        /* pointer words at byte offsets >= 512 ... */
     const size_t *ptroffs;  /* ... listed here */
-    const char *name;       /* for messages */
+    const char *name;       /* for messages; a panic value that is neither an
+                               error nor a Stringer prints as "(name) 0xADDR" */
+    /* Methods, for panic values (gort_panic_value, gort_any_format): when
+     * set, write the text snprintf-style into buf (at most size bytes,
+     * NUL-terminated) and return its full length.  error set: the type is
+     * an error (Go's Error()); only string set: a Stringer (String()). */
+    int (*error)(const void *value, char *buf, size_t size);
+    int (*string)(const void *value, char *buf, size_t size);
+    bool runtime_error; /* its values implement runtime.Error */
 } gort_type;
 #define GORT_PTR(T, field) ((uint64_t)1 << (offsetof(T, field) / sizeof(void *)))
-#define GORT_TYPE(T, mask) {sizeof(T), (mask), 0, NULL, #T}
+#define GORT_TYPE(T, mask) {.size = sizeof(T), .ptrmask = (mask), .name = #T}
 
 GORT_API void *gort_new(const gort_type *t);
 GORT_API void *gort_new_array(const gort_type *t, size_t n);
@@ -253,17 +261,225 @@ GORT_API int64_t gort_debug_set_memory_limit(int64_t limit);
 /* debug.FreeOSMemory: a collection, then every free page back to the OS. */
 GORT_API void gort_debug_free_os_memory(void);
 
-/* ---- panics and tracebacks -------------------------------------------- */
+/* ---- defer, panic, recover -------------------------------------------
+ *
+ * Go's defer/panic/recover for C.  A function that defers opens a frame with
+ * GORT_FRAME at the top of its body; the frame is a local variable with a
+ * setjmp landing pad, closed automatically (the cleanup attribute of gcc and
+ * clang) on every exit from its scope, early returns included.  Closing it
+ * runs the function's deferred calls, last deferred first.
+ *
+ *     static void unlock(void *mu) { gort_mutex_unlock(mu); }
+ *
+ *     int withdraw(struct account *a, int amount)
+ *     {
+ *         GORT_FRAME(-1);                 // a recovered panic returns -1
+ *         gort_mutex_lock(&a->mu);
+ *         gort_defer(unlock, &a->mu);
+ *         if (a->balance < amount)
+ *             return 0;                   // unlock runs here
+ *         a->balance -= amount;
+ *         return 1;                       // and here
+ *     }
+ *
+ * Recovering.  A deferred call that calls gort_recover() during a panic
+ * stops it: when that deferred call returns, the remaining deferred calls
+ * of its frame run and the function that deferred it returns to its caller
+ * with the value given to GORT_FRAME (nothing for a void function:
+ * GORT_FRAME()).  Go's named results are a variable that the deferred call
+ * may change, returned with GORT_RETURN so that the deferred calls run
+ * before the value is read:
+ *
+ *     static void catch(void *res)
+ *     {
+ *         if (gort_recover() != NULL)
+ *             *(int *)res = -1;
+ *     }
+ *     int parse(const char *s)
+ *     {
+ *         volatile int res = 0;           // volatile: read after a recovery
+ *         GORT_FRAME(res);
+ *         gort_defer(catch, (void *)&res);
+ *         GORT_RETURN(res, parse_or_panic(s));
+ *     }
+ *
+ * THE VOLATILE RULE.  A recovery resumes the deferring function by longjmp.
+ * A local of that function that is changed after GORT_FRAME and read after
+ * a recovery (in GORT_FRAME's value, or by a deferred call through a
+ * pointer) must be volatile, or its value is indeterminate (C11 7.13.2.1;
+ * gcc's -Wclobbered warns about many such locals).  Locals read only
+ * through pointers the deferred calls were given, and locals of other
+ * functions, need nothing.
+ *
+ * The rules are Go's (GO-FACTS 3.3):
+ *   - gort_recover() returns non-NULL only while the goroutine panics, the
+ *     panic is not yet recovered, it is not a gort_goexit, and the caller of
+ *     gort_recover is the deferred function itself (not a function it
+ *     calls).  It is a macro: the check uses the caller's frame address.
+ *     Deferred functions must keep their frame pointer (build with
+ *     -fno-omit-frame-pointer, as pkg-config's cflags say).
+ *   - A panic inside a deferred call during a panic chains: the report
+ *     prints both ("panic: first [recovered]" / TAB "panic: second"); a
+ *     recovery of the newer one ends the older, aborted one too.
+ *   - gort_goexit runs every deferred call of the goroutine, then ends it.
+ *   - A GORT_FRAME may also open a block: its deferred calls then run when
+ *     the block is left.  gort_defer attaches to the innermost frame, which
+ *     must belong to the calling function ("fatal error: gort_defer outside
+ *     a GORT_FRAME" otherwise).
+ *   - Do not leave a frame by longjmp of your own, and do not return from
+ *     a deferred call by longjmp: the runtime's chains would be corrupted.
+ * In C++, a recovery skips destructors of the frames it unwinds.
+ *
+ * Panic values are Go's `any`: a pointer with its gort_type (the heap's
+ * type descriptor, whose name and method fields matter here).
+ * gort_panic(msg) is a string; gort_panicf formats one; gort_panic_value
+ * takes any pointer with a type that names it and, optionally, makes it an
+ * error (Error()) or a Stringer (String()).  Runtime errors (nil dereference, divide by zero,
+ * index out of range, channel misuse) are errors with runtime_error set.
+ * panic(NULL) is Go 1.21's "panic called with nil argument" runtime error;
+ * GODEBUG=panicnil=1 restores the old panic(nil), whose recover returns
+ * NULL. */
 
-/* Panics with a message, as Go's panic("msg").  Until recovery exists for a
- * frame, an unrecovered panic prints Go's report and exits with status 2. */
+#include <setjmp.h>
+
+
+/* A panic value.  A string's value is its const char *. */
+typedef struct gort_any {
+    const gort_type *type;
+    const void *value;
+} gort_any;
+
+GORT_API extern const gort_type gort_string_type; /* "string" */
+
+/* A function's defer frame (GORT_FRAME).  Its fields belong to the runtime. */
+typedef struct gort_frame {
+    struct gort_frame *link; /* the enclosing frame of the goroutine */
+    void *fp;                /* frame address of the function that opened it */
+    void *g;                 /* the goroutine */
+    bool closed;
+    jmp_buf landing;         /* where a recovery resumes the function */
+} gort_frame;
+
+GORT_API void gort_frame_open(gort_frame *f, void *fp);
+GORT_API void gort_frame_close(gort_frame *f);
+
+#define GORT_FRAME(...)                                                                  \
+    gort_frame gort_frame_ __attribute__((cleanup(gort_frame_close)));                   \
+    gort_frame_open(&gort_frame_, __builtin_frame_address(0));                           \
+    if (setjmp(gort_frame_.landing))                                                     \
+    return __VA_ARGS__
+
+/* Go's `return` with a named result: res = value, run the deferred calls
+ * (which may change res), return res. */
+#define GORT_RETURN(res, ...)                                                            \
+    do {                                                                                 \
+        (res) = (__VA_ARGS__);                                                           \
+        gort_frame_close(&gort_frame_);                                                  \
+        return (res);                                                                    \
+    } while (0)
+
+/* Defers fn(arg) to the return of the function whose GORT_FRAME is
+ * innermost.  fn == NULL panics with the nil-dereference error when the
+ * call would run, as Go's deferred nil func does. */
+GORT_API void gort_defer(void (*fn)(void *), void *arg);
+/* The same, with size bytes at arg copied now (Go evaluates a deferred
+ * call's arguments at the defer statement): fn gets a pointer to the copy. */
+GORT_API void gort_defer_copy(void (*fn)(void *), const void *arg, size_t size);
+
+/* Go's recover().  The gort_any is valid until the deferred call returns
+ * (copy the two words to keep it); its value pointer lives as long as the
+ * panicker made it (gort_panicf's text: the rest of the program). */
+#define gort_recover() gort_recover_frame(__builtin_frame_address(0))
+GORT_API const gort_any *gort_recover_frame(void *callerfp);
+
+/* Panics with a message, as Go's panic("msg"); NULL is panic(nil). */
 GORT_API GORT_NORETURN void gort_panic(const char *msg);
 GORT_API GORT_NORETURN GORT_PRINTF(1, 2) void gort_panicf(const char *fmt, ...);
+/* panic(v): value with its type (type NULL and value NULL: panic(nil)). */
+GORT_API GORT_NORETURN void gort_panic_value(const gort_type *type, const void *value);
+/* Re-panics with a recovered value (Go's panic(r)). */
+GORT_API GORT_NORETURN void gort_panic_any(gort_any v);
+
+/* The text Go's print(v) / fmt.Print would give a panic value: the string,
+ * Error(), String(), or "(name) 0xADDR".  snprintf-style. */
+GORT_API int gort_any_format(const gort_any *v, char *buf, size_t size);
+/* The value implements runtime.Error (Go's `_, ok := r.(runtime.Error)`). */
+GORT_API bool gort_is_runtime_error(const gort_any *v);
+
+/* Bounds checks with Go's messages ("runtime error: index out of range [5]
+ * with length 3", "slice bounds out of range [2:1]", ...). */
+GORT_API void gort_panic_index(int64_t i, int64_t len);
+#define gort_index_check(i, len)                                                         \
+    ((uint64_t)(i) < (uint64_t)(len) ? (void)0 : gort_panic_index((int64_t)(i), (int64_t)(len)))
+/* s[lo:hi] on a sequence of length len (Go's slice bounds errors). */
+GORT_API void gort_slice_check(int64_t lo, int64_t hi, int64_t len);
 
 /* runtime.Stack: writes the calling goroutine's traceback (all == true: every
  * goroutine's, with the world stopped) into buf, truncated to len; returns the
  * number of bytes written. */
 GORT_API int gort_stack(char *buf, int len, bool all);
+
+/* ---- caller information (runtime.Caller, Callers, FuncForPC) ----------- */
+
+/* The pc, file and line of the caller `skip` frames up (0: the caller of
+ * gort_caller).  file may be NULL; returns false past the top of the
+ * stack.  File names live as long as the program. */
+GORT_API bool gort_caller(int skip, uintptr_t *pc, const char **file, int *line);
+/* Return pcs of the calling stack, skip frames skipped (0: gort_callers
+ * itself, 1 its caller, as Go counts).  Returns how many were written. */
+GORT_API int gort_callers(int skip, uintptr_t *pcs, int n);
+/* The function containing pc (a return pc is looked up at pc-1 as Go's
+ * FuncForPC(pc).Name() of a Callers entry does); NULL when unknown.  *entry
+ * gets its entry address when entry is not NULL. */
+GORT_API const char *gort_func_name(uintptr_t pc, uintptr_t *entry);
+/* file:line of pc (FuncForPC(pc).FileLine(pc)): returns false when unknown. */
+GORT_API bool gort_func_line(uintptr_t pc, const char **file, int *line);
+
+/* ---- signals (os/signal) ----------------------------------------------- */
+
+/* Relays the given signals (nsig of them; nsig == 0: every signal a program
+ * may catch) to c, whose elements are ints (the signal number).  Delivery
+ * never blocks: a signal that finds c full is dropped, as Go's Notify does,
+ * so c should be buffered.  Several channels may be notified of the same
+ * signal. */
+GORT_API void gort_signal_notify(gort_chan *c, const int *sigs, int nsig);
+/* Stops relaying any signal to c; when this returns, no more are sent. */
+GORT_API void gort_signal_stop(gort_chan *c);
+/* Ignores the signals (all when nsig == 0). */
+GORT_API void gort_signal_ignore(const int *sigs, int nsig);
+/* Undoes Notify and Ignore for the signals (all when nsig == 0). */
+GORT_API void gort_signal_reset(const int *sigs, int nsig);
+GORT_API bool gort_signal_ignored(int sig);
+
+/* ---- program initialization -------------------------------------------
+ * GORT_INIT(name, fn, deps...) registers void fn(void) as the init named
+ * `name` (an identifier), to run on the main goroutine before main_fn,
+ * after the inits named in deps (string literals).  Inits run in dependency
+ * order, then in registration order (the link order of constructors);
+ * a dependency cycle is "fatal error: initialization cycle: a -> b -> a";
+ * an unknown name is fatal too.
+ *
+ *     static void open_db(void) { ... }
+ *     GORT_INIT(db, open_db, "config", "log");
+ */
+typedef struct gort_init_entry {
+    const char *name;
+    void (*fn)(void);
+    const char *const *deps; /* ndeps names */
+    int ndeps;
+    struct gort_init_entry *next;
+    int state; /* the runtime's */
+} gort_init_entry;
+GORT_API void gort_init_register(gort_init_entry *e);
+#define GORT_INIT(name, fn, ...)                                                         \
+    static const char *const gort_init_deps_##name[] = {"", __VA_ARGS__};                \
+    static gort_init_entry gort_init_entry_##name = {                                    \
+        #name, fn, gort_init_deps_##name + 1,                                            \
+        (int)(sizeof gort_init_deps_##name / sizeof gort_init_deps_##name[0]) - 1, NULL, 0}; \
+    __attribute__((constructor)) static void gort_init_ctor_##name(void)                  \
+    {                                                                                    \
+        gort_init_register(&gort_init_entry_##name);                                     \
+    }
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /*
- * panic.c — panics, fatal errors and the report that ends the program.
+ * panic.c — defer, panic, recover, and the reports that end the program.
  *
  * Three ways to die (Go's src/runtime/panic.go):
  *   throw(s)   the runtime is corrupt: "fatal error: s", then every
@@ -10,44 +10,84 @@
  *              concurrent map writes, unlock of an unlocked mutex):
  *              "fatal error: s" and every user goroutine at the GOTRACEBACK
  *              level (none: the message alone);
- *   a panic    gort_panic / gort_panicf / panic_plain: "panic: msg" for each
- *              active panic, oldest first, then the panicking goroutine
+ *   a panic    that no deferred call recovers: "panic: v" for each active
+ *              panic, oldest first, then the panicking goroutine
  *              (GOTRACEBACK=all/system/crash: every goroutine).
  * All three exit with status 2; GOTRACEBACK=crash raises SIGABRT instead,
  * with the default action, so the shell sees 134 and a core may be written.
  *
- * Panics are a chain: g->panic points at the innermost active struct
- * _panic, each linking to the one that was running when it started (a
- * deferred call that panics while a panic unwinds).  This slice has no
- * defers, so a panic goes straight to fatalpanic; the defer/recover work
- * runs the deferred calls between pushing the panic and fatalpanic, marks
- * recovered/aborted entries, and printpanics already prints the whole chain
- * ("panic: first [recovered]" / "\tpanic: second").  A panic's message is
- * borrowed from the panicking frame, which is alive until the report ends;
- * recover will have to copy it.
+ * Defer.  C has no unwinder, so a function that defers opens a frame
+ * (gort_frame, GORT_FRAME in gort.h): a local with a setjmp landing pad,
+ * linked on g->frames, closed by the cleanup attribute on every exit from
+ * its scope.  gort_defer pushes a struct _defer on g->defers (innermost
+ * first, across frames: Go's one chain per goroutine) naming its frame.
+ * Closing a frame (Go's deferreturn) pops and runs the records of that
+ * frame.  Records come from malloc: there is no collector yet to give Go's
+ * per-P pools a reason, and glibc's thread cache makes a defer cost about a
+ * setjmp plus two cache hits.
  *
- * The report.  startpanic serialises reports: the first m to die takes
- * printlock (Go's paniclk) and keeps it until it exits; an m that dies while
- * another prints waits for the lock, prints after it, and the last one out
- * exits (`panicking` counts the reports in progress; an m that finishes
- * while another is still reporting parks forever instead of exiting, as
- * Go's dopanic_m does, so no report is cut short).  m->dying counts how deep
- * this m is: a second failure while its report prints — a fault inside the
- * traceback's symbolizer, say — must not re-enter the traceback (it would
- * wait for a lock this m holds), so it prints its message, "panic during
- * panic", and exits at once.
+ * Panic (Go 1.19's gopanic, the non-open-coded path).  gopanic pushes a
+ * struct _panic on g->panic — it lives in gopanic's own frame, alive until
+ * the panic ends — and runs the chain's records LIFO, each marked started
+ * and owned by the panic running it.  A record found already started was
+ * running when a newer panic began: the panic that started it is marked
+ * aborted and the record dropped.  When a deferred call recovered,
+ * recovery() drops this panic and any aborted ones below it, sets
+ * g->frames back to the record's frame and longjmps to its landing pad:
+ * the deferring function returns normally (running its remaining deferred
+ * calls on the way out), as Go's recovery makes deferproc return 1.  Frames
+ * and records above the landing pad were all finished, so the stack that
+ * longjmp discards holds nothing the chains still point to.  Nothing
+ * recovered: fatalpanic prints the chain and dies.
+ *
+ * Recover is legal only when called directly by the deferred function.  Go
+ * compares argument pointers; we compare frame addresses: calldefer records
+ * its own frame address in the panic (p->argp) before calling the deferred
+ * function, and gort_recover() — a macro that passes its caller's frame
+ * address — checks that the caller's saved frame pointer, i.e. its
+ * caller's frame, is exactly that.  A helper called by the deferred
+ * function sees one more frame in between; gort_recover used as the
+ * deferred function itself sees one fewer.  This needs frame pointers in
+ * the deferred function (gort.h requires them) and no tail call from the
+ * deferred function to a helper that recovers (pkg-config's cflags turn
+ * sibling calls off for that reason).
+ *
+ * Goexit pushes a goexit pseudo-panic (recover ignores it, the report does
+ * not print it) and runs every record.  A panic in one of its deferred
+ * calls that is recovered below that call would "bypass" the Goexit; as in
+ * Go, the recovery then longjmps back into Goexit's loop instead, which
+ * goes on with the next record.
+ *
+ * Panic values are gort_any: a type and a pointer (gort.h).  The values the
+ * runtime makes — runtime errors, channel misuse, panic(nil) — are static
+ * where they can be; formatted ones (gort_panicf, bounds errors) are
+ * malloc'ed and never freed, since a recovered value may be kept
+ * indefinitely and nothing collects it yet.
+ *
+ * The report.  Error() and String() run before anything is locked (Go's
+ * preprintpanics), under a frame of their own, so a panic inside one is
+ * "panic while printing panic value".  startpanic serialises reports: the
+ * first m to die takes printlock (Go's paniclk) and keeps it until it
+ * exits; an m that dies while another prints waits for the lock, prints
+ * after it, and the last one out exits (`panicking` counts the reports in
+ * progress; an m that finishes while another is still reporting parks
+ * forever instead of exiting, as Go's dopanic_m does, so no report is cut
+ * short).  m->dying counts how deep this m is: a second failure while its
+ * report prints — a fault inside the traceback's symbolizer, say — must not
+ * re-enter the traceback (it would wait for a lock this m holds), so it
+ * prints its message, "panic during panic", and exits at once.
  *
  * m->throwing (THROW_USER for fatal, THROW_RUNTIME for throw) makes
  * gotraceback() force "all" and, for throw, level 2, as Go's does.
- *
- * None of this allocates, except the symbolizer in traceback.c on its first
- * use (see there).
  */
 #include "runtime.h"
 
+#include <inttypes.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* m->throwing values: why this m is dying (Go's throwType). */
@@ -57,14 +97,32 @@ enum {
     THROW_RUNTIME = 2, /* throw(): runtime corruption; level 2 */
 };
 
-/* One active panic (Go's _panic).  Lives in the frame of the function that
- * panicked; linked from g->panic, innermost first. */
+/* One deferred call (Go's _defer).  malloc'ed; on g->defers, innermost
+ * first; only the owning goroutine touches it. */
+struct _defer {
+    struct _defer *link;
+    gort_frame *frame; /* the frame whose closing runs it */
+    void (*fn)(void *);
+    void *arg;             /* what fn gets: the caller's arg, or data */
+    struct _panic *panic;  /* the panic (or Goexit) running it, or NULL */
+    bool started;          /* a panic or Goexit has called it */
+    size_t size;           /* bytes in data (gort_defer_copy) */
+    max_align_t data[];
+};
+
+/* One active panic (Go's _panic).  Lives in gopanic's (or Goexit's) frame;
+ * linked from g->panic, innermost first. */
 struct _panic {
     struct _panic *link; /* the panic that was running when this one began */
-    const char *msg;     /* the value; NULL is panic(nil) */
-    bool recovered;      /* a deferred call recovered it (then panicked anew) */
+    gort_any arg;        /* the value */
+    uintptr_t argp;      /* frame address of the calldefer running its deferred call */
+    char *text;          /* the value as printed, made by preprintpanics */
+    bool recovered;      /* a deferred call recovered it */
     bool aborted;        /* a later panic started before this one finished */
     bool goexit;         /* Goexit's pseudo-panic: runs defers, never printed */
+    bool repanicked;     /* recovered, then the same value panicked again (1.25) */
+    bool reraised;       /* this is that re-panic: printed on the older line */
+    jmp_buf *goexitpad;  /* goexit: where a recovery that bypasses it resumes */
 };
 
 _Atomic uint32_t panicking; /* reports in progress */
@@ -78,6 +136,384 @@ static struct m *thism(void)
     return gp != NULL ? gp->m : NULL;
 }
 
+/* ---- panic values ------------------------------------------------------ */
+
+const gort_type gort_string_type = {.name = "string"};
+
+static int errstring(const void *v, char *buf, size_t size)
+{
+    return snprintf(buf, size, "runtime error: %s", (const char *)v);
+}
+static int plainstring(const void *v, char *buf, size_t size)
+{
+    return snprintf(buf, size, "%s", (const char *)v);
+}
+static int panicnilstring(const void *v, char *buf, size_t size)
+{
+    (void)v;
+    return snprintf(buf, size, "panic called with nil argument");
+}
+
+/* runtime.errorString: "runtime error: " + the value (a const char *). */
+static const gort_type errorstring_type = {
+    .name = "runtime.errorString", .error = errstring, .runtime_error = true};
+/* runtime.plainError: channel misuse; a runtime.Error without the prefix. */
+static const gort_type plainerror_type = {
+    .name = "runtime.plainError", .error = plainstring, .runtime_error = true};
+static const gort_type panicnil_type = {
+    .name = "*runtime.PanicNilError", .error = panicnilstring, .runtime_error = true};
+static const char panicnil_value[] = "";
+
+int gort_any_format(const gort_any *v, char *buf, size_t size)
+{
+    if (v == NULL || (v->type == NULL && v->value == NULL))
+        return snprintf(buf, size, "nil");
+    if (v->type == &gort_string_type)
+        return snprintf(buf, size, "%s", (const char *)v->value);
+    if (v->type != NULL && v->type->error != NULL)
+        return v->type->error(v->value, buf, size);
+    if (v->type != NULL && v->type->string != NULL)
+        return v->type->string(v->value, buf, size);
+    return snprintf(buf, size, "(%s) %p", v->type != NULL && v->type->name != NULL ? v->type->name : "unknown",
+                    v->value);
+}
+
+bool gort_is_runtime_error(const gort_any *v)
+{
+    return v != NULL && v->type != NULL && v->type->runtime_error;
+}
+
+static bool anyeq(gort_any a, gort_any b)
+{
+    return a.type == b.type && a.value == b.value;
+}
+
+/* ---- defer --------------------------------------------------------------- */
+
+void gort_frame_open(gort_frame *f, void *fp)
+{
+    struct g *gp = getg();
+    if (gp == NULL || gp->m == NULL || gp != gp->m->curg)
+        throw("GORT_FRAME outside a goroutine");
+    f->link = gp->frames;
+    f->fp = fp;
+    f->g = gp;
+    f->closed = false;
+    gp->frames = f;
+}
+
+static struct _defer *newdefer(void (*fn)(void *), size_t size, uintptr_t callerfp)
+{
+    struct g *gp = getg();
+    gort_frame *f = gp != NULL ? gp->frames : NULL;
+    if (f == NULL || (uintptr_t)f->fp != callerfp || f->g != gp)
+        fatal("gort_defer outside a GORT_FRAME");
+    struct _defer *d = malloc(sizeof *d + size);
+    if (d == NULL)
+        throw("defer: out of memory");
+    d->frame = f;
+    d->fn = fn;
+    d->panic = NULL;
+    d->started = false;
+    d->size = size;
+    d->link = gp->defers;
+    gp->defers = d;
+    return d;
+}
+
+/* The frame address of the function that called the caller of this
+ * inline function's user: the saved rbp in our caller's frame record. */
+#define CALLERFP() (((uintptr_t *)__builtin_frame_address(0))[0])
+
+NOINLINE void gort_defer(void (*fn)(void *), void *arg)
+{
+    struct _defer *d = newdefer(fn, 0, CALLERFP());
+    d->arg = arg;
+}
+
+NOINLINE void gort_defer_copy(void (*fn)(void *), const void *arg, size_t size)
+{
+    struct _defer *d = newdefer(fn, size, CALLERFP());
+    if (size > 0)
+        memcpy(d->data, arg, size);
+    d->arg = size > 0 ? (void *)d->data : (void *)arg;
+}
+
+static NORETURN void panicmem(void);
+
+/* Calls d's function, recording this frame's address in *argp first: the
+ * frame a direct recover's caller was called from.  Not inlined, not a
+ * tail call (the build turns sibling calls off), so that frame exists. */
+static NOINLINE void calldefer(void (*fn)(void *), void *arg, uintptr_t *argp)
+{
+    if (argp != NULL)
+        *argp = (uintptr_t)__builtin_frame_address(0);
+    if (fn == NULL)
+        panicmem(); /* Go's deferred nil func: fails when it is called */
+    fn(arg);
+    __asm__ volatile("" ::: "memory");
+}
+
+/* Runs a record popped by gort_frame_close: its copied argument moves to
+ * this frame so that the record can be freed before the call (a panic in
+ * the call must not find it, and a recovery must not leak it). */
+static NOINLINE void runpopped(struct _defer *d)
+{
+    void (*fn)(void *) = d->fn;
+    void *arg = d->arg;
+    if (d->size > 0) {
+        void *copy = __builtin_alloca(d->size);
+        memcpy(copy, d->data, d->size);
+        arg = copy;
+    }
+    free(d);
+    calldefer(fn, arg, NULL);
+}
+
+/* Go's deferreturn, plus popping the frame.  Runs at every exit from the
+ * frame's scope (and from GORT_RETURN; then again, as a no-op).  After a
+ * recovery the landing pad returns, and this runs what is left. */
+void gort_frame_close(gort_frame *f)
+{
+    if (f->closed)
+        return;
+    struct g *gp = getg();
+    if (gp != f->g)
+        throw("gort_frame_close: frame of another goroutine");
+    for (;;) {
+        struct _defer *d = gp->defers;
+        if (d == NULL || d->frame != f)
+            break;
+        gp->defers = d->link;
+        runpopped(d);
+        gp = getg();
+    }
+    if (gp->frames == f)
+        gp->frames = f->link;
+    f->closed = true;
+}
+
+/* ---- panic and recover -------------------------------------------------- */
+
+static NORETURN void fatalpanic(struct _panic *p);
+
+/* Resumes the frame that deferred the call that recovered: it returns
+ * normally from its landing pad. */
+static NORETURN void recovery(struct g *gp, gort_frame *f)
+{
+    gp->frames = f;
+    longjmp(f->landing, 1);
+}
+
+NOINLINE void gort_gopanic(gort_any v)
+{
+    struct g *gp = getg();
+    struct m *mp = gp != NULL ? gp->m : NULL;
+    if (v.type == NULL && v.value == NULL && !debug.panicnil)
+        v = (gort_any){&panicnil_type, panicnil_value};
+    if (mp == NULL || gp != mp->curg || mp->locks > 0) {
+        /* Only a goroutine may panic, and not inside the runtime: Go's
+         * gopanic checks.  Say what the panic was, then throw. */
+        char buf[256];
+        gort_any_format(&v, buf, sizeof buf);
+        print("panic: %s\n", buf);
+        throw(mp == NULL || gp != mp->curg ? "panic on system stack" : "panic holding locks");
+    }
+    struct _panic p = {.link = gp->panic, .arg = v};
+    if (p.link != NULL && p.link->recovered && !p.link->goexit && anyeq(p.link->arg, v)) {
+        p.link->repanicked = true;
+        p.reraised = true;
+    }
+    gp->panic = &p;
+    for (;;) {
+        struct _defer *d = gp->defers;
+        if (d == NULL)
+            break;
+        if (d->started) {
+            /* Running when this panic began (it panicked): the panic or
+             * Goexit that called it will not finish. */
+            if (d->panic != NULL)
+                d->panic->aborted = true;
+            gp->defers = d->link;
+            free(d);
+            continue;
+        }
+        d->started = true;
+        d->panic = &p;
+        calldefer(d->fn, d->arg, &p.argp);
+        gp = getg();
+        if (gp->defers != d)
+            throw("bad defer entry in panic");
+        gort_frame *f = d->frame;
+        gp->defers = d->link;
+        free(d);
+        if (p.recovered) {
+            gp->panic = p.link;
+            struct _panic *gx = gp->panic;
+            if (gx != NULL && gx->goexit && gx->aborted) {
+                /* A normal recovery would bypass the Goexit: go back to
+                 * its loop instead. */
+                longjmp(*gx->goexitpad, 1);
+            }
+            while (gp->panic != NULL && ((struct _panic *)gp->panic)->aborted)
+                gp->panic = ((struct _panic *)gp->panic)->link;
+            if (gp->panic == NULL)
+                gp->sig = 0;
+            recovery(gp, f);
+        }
+    }
+    fatalpanic(gp->panic);
+}
+
+const gort_any *gort_recover_frame(void *callerfp)
+{
+    struct g *gp = getg();
+    struct _panic *p = gp != NULL ? gp->panic : NULL;
+    if (p == NULL || p->goexit || p->recovered || callerfp == NULL)
+        return NULL;
+    /* callerfp's frame record holds the frame pointer of whoever called
+     * the caller: it must be calldefer's frame. */
+    if (((uintptr_t *)callerfp)[0] != p->argp)
+        return NULL;
+    p->recovered = true;
+    if (p->arg.type == NULL && p->arg.value == NULL)
+        return NULL; /* GODEBUG=panicnil=1: panic(nil) recovers as nil */
+    return &p->arg;
+}
+
+/* Go's Goexit: every deferred call, then the end of the goroutine (proc.c
+ * calls this through gort_goexit_hook). */
+static void goexit_defers(void)
+{
+    struct g *gp = getg();
+    jmp_buf pad;
+    struct _panic p = {.link = gp->panic, .goexit = true, .goexitpad = &pad};
+    gp->panic = &p;
+    if (setjmp(pad)) {
+        /* A panic in the call we started was recovered below it: that
+         * record is gone; go on with the next. */
+        p.aborted = false;
+        getg()->panic = &p;
+    }
+    for (;;) {
+        struct g *gp = getg();
+        struct _defer *d = gp->defers;
+        if (d == NULL)
+            break;
+        if (d->started) {
+            if (d->panic != NULL)
+                d->panic->aborted = true;
+            gp->defers = d->link;
+            free(d);
+            continue;
+        }
+        d->started = true;
+        d->panic = &p;
+        calldefer(d->fn, d->arg, &p.argp);
+        gp = getg();
+        if (gp->defers != d)
+            throw("bad defer entry in Goexit");
+        gp->defers = d->link;
+        free(d);
+    }
+    gp = getg();
+    gp->frames = NULL;
+    gp->panic = NULL;
+    gp->sig = 0;
+}
+
+extern void (*gort_goexit_hook)(void);
+__attribute__((constructor)) static void panic_init(void)
+{
+    gort_goexit_hook = goexit_defers;
+}
+
+NOINLINE void gort_panic_value(const gort_type *type, const void *value)
+{
+    gort_gopanic((gort_any){type, value});
+    __builtin_unreachable();
+}
+
+NOINLINE void gort_panic_any(gort_any v)
+{
+    gort_gopanic(v);
+    __builtin_unreachable();
+}
+
+NOINLINE void gort_panic(const char *msg)
+{
+    gort_gopanic(msg != NULL ? (gort_any){&gort_string_type, msg} : (gort_any){NULL, NULL});
+    __builtin_unreachable();
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        throw("panic: out of memory");
+    return s;
+}
+
+NOINLINE void gort_panicf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    gort_gopanic((gort_any){&gort_string_type, s});
+    __builtin_unreachable();
+}
+
+NOINLINE void panic_plain(const char *msg)
+{
+    gort_gopanic((gort_any){&plainerror_type, msg});
+    __builtin_unreachable();
+}
+
+/* A runtime error with a fixed text: "runtime error: " + msg. */
+NOINLINE void panic_error(const char *msg)
+{
+    gort_gopanic((gort_any){&errorstring_type, msg});
+    __builtin_unreachable();
+}
+
+NOINLINE void panic_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vformat(fmt, ap);
+    va_end(ap);
+    gort_gopanic((gort_any){&errorstring_type, s});
+    __builtin_unreachable();
+}
+
+static NOINLINE NORETURN void panicmem(void)
+{
+    panic_error("invalid memory address or nil pointer dereference");
+}
+
+void gort_panic_index(int64_t i, int64_t len)
+{
+    if (i < 0)
+        panic_errorf("index out of range [%" PRId64 "]", i);
+    panic_errorf("index out of range [%" PRId64 "] with length %" PRId64, i, len);
+}
+
+void gort_slice_check(int64_t lo, int64_t hi, int64_t len)
+{
+    if (hi < 0 || hi > len) {
+        if (hi < 0)
+            panic_errorf("slice bounds out of range [:%" PRId64 "]", hi);
+        panic_errorf("slice bounds out of range [:%" PRId64 "] with length %" PRId64, hi, len);
+    }
+    if (lo < 0)
+        panic_errorf("slice bounds out of range [%" PRId64 ":]", lo);
+    if (lo > hi)
+        panic_errorf("slice bounds out of range [%" PRId64 ":%" PRId64 "]", lo, hi);
+}
+
+/* ---- the report ----------------------------------------------------------- */
+
 /* Go's gotraceback(): what this m's report shows. */
 static void gotraceback(int *level, bool *all, bool *crash)
 {
@@ -90,12 +526,8 @@ static void gotraceback(int *level, bool *all, bool *crash)
 
 /* Go's printpanicval for a string (1.23+): continuation lines of a
  * multi-line message are indented by a TAB. */
-static void printpanicval(const char *msg)
+static void printindented(const char *msg)
 {
-    if (msg == NULL) {
-        print("%s", debug.panicnil ? "nil" : "panic called with nil argument");
-        return;
-    }
     for (const char *s = msg; *s != '\0';) {
         const char *nl = strchr(s, '\n');
         if (nl == NULL) {
@@ -107,21 +539,102 @@ static void printpanicval(const char *msg)
     }
 }
 
+static void printpanicval(const struct _panic *p)
+{
+    if (p->text != NULL) {
+        printindented(p->text);
+        return;
+    }
+    if (p->arg.type == NULL && p->arg.value == NULL) {
+        print("nil");
+        return;
+    }
+    if (p->arg.type == &gort_string_type) {
+        printindented(p->arg.value);
+        return;
+    }
+    /* Not preprinted (the report started on an odd path): say what it is
+     * without calling user code. */
+    print("(%s) %p", p->arg.type != NULL && p->arg.type->name != NULL ? p->arg.type->name : "unknown",
+          p->arg.value);
+}
+
 /* The whole chain, oldest first. */
 static void printpanics(struct _panic *p)
 {
     if (p->link != NULL) {
         printpanics(p->link);
+        if (p->reraised)
+            return; /* printed as the older panic's "[recovered, repanicked]" */
         if (!p->link->goexit)
             print("\t");
     }
     if (p->goexit)
         return;
     print("panic: ");
-    printpanicval(p->msg);
-    if (p->recovered)
+    printpanicval(p);
+    if (p->repanicked)
+        print(" [recovered, repanicked]");
+    else if (p->recovered)
         print(" [recovered]");
     print("\n");
+}
+
+/* "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a1b2c]"
+ * after the messages, when a signal started this. */
+static void printsignal(struct g *gp)
+{
+    if (gp == NULL || gp->sig == 0)
+        return;
+    print("[signal %s code=0x%lx addr=0x%lx pc=0x%lx]\n", signame_desc(gp->sig),
+          (unsigned long)gp->sigcode0, (unsigned long)gp->sigcode1, (unsigned long)gp->sigpc);
+}
+
+static void catchprint(void *arg)
+{
+    const gort_any *r = gort_recover();
+    if (r == NULL)
+        return;
+    if (r->type == &gort_string_type) {
+        print("fatal error: panic while printing panic value: %s\n", (const char *)r->value);
+    } else {
+        print("fatal error: panic while printing panic value: type %s\n",
+              r->type != NULL && r->type->name != NULL ? r->type->name : "unknown");
+    }
+    (void)arg;
+    _exit(2);
+}
+
+static NOINLINE void preprintloop(struct _panic *p)
+{
+    for (; p != NULL; p = p->link) {
+        const gort_type *t = p->arg.type;
+        if (p->goexit || p->text != NULL || t == NULL || t == &gort_string_type)
+            continue;
+        if (t->error == NULL && t->string == NULL)
+            continue;
+        char small[256];
+        int n = gort_any_format(&p->arg, small, sizeof small);
+        if (n < 0)
+            n = 0;
+        char *text = malloc((size_t)n + 1);
+        if (text == NULL)
+            continue;
+        if ((size_t)n < sizeof small)
+            memcpy(text, small, (size_t)n + 1);
+        else
+            gort_any_format(&p->arg, text, (size_t)n + 1);
+        p->text = text;
+    }
+}
+
+/* Go's preprintpanics: Error()/String() of every value, while nothing is
+ * locked yet, under a frame that catches a panic inside them. */
+static NOINLINE void preprintpanics(struct _panic *p)
+{
+    GORT_FRAME();
+    gort_defer(catchprint, NULL);
+    preprintloop(p);
 }
 
 /* Begins this m's report.  Returns true when it may go on to print
@@ -166,7 +679,7 @@ static NORETURN void panic_during_panic(void)
 }
 
 /* Go's crash(): die by SIGABRT with its default action. */
-static NORETURN void crash(void)
+NORETURN void crash(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -213,10 +726,12 @@ static NORETURN void fatalthrow(int32_t type)
 }
 
 /* The message goes out before the report starts (and before any lock), as
- * Go's throw prints it, so it appears even if the report then hangs. */
+ * Go's throw prints it, so it appears even if the report then hangs.  The
+ * signal line follows when a signal is why (Go's dopanic_m prints it). */
 NOINLINE void throw(const char *msg)
 {
     print("fatal error: %s\n", msg);
+    printsignal(getg());
     fatalthrow(THROW_RUNTIME);
 }
 
@@ -230,45 +745,16 @@ NOINLINE void fatal(const char *msg)
 static NORETURN void fatalpanic(struct _panic *msgs)
 {
     struct g *gp = getg();
+    struct m *mp = thism();
+    if (mp == NULL || mp->dying == 0)
+        preprintpanics(msgs);
     if (!startpanic()) {
         printpanics(msgs);
         panic_during_panic();
     }
     printpanics(msgs);
+    printsignal(gp);
     if (dopanic(gp))
         crash();
     _exit(2);
-}
-
-NOINLINE void panic_plain(const char *msg)
-{
-    struct g *gp = getg();
-    struct m *mp = gp != NULL ? gp->m : NULL;
-    if (mp == NULL || gp != mp->curg || mp->locks > 0) {
-        /* Only a goroutine may panic, and not inside the runtime: Go's
-         * gopanic checks.  Say what the panic was, then throw. */
-        print("panic: ");
-        printpanicval(msg);
-        print("\n");
-        throw(mp == NULL || gp != mp->curg ? "panic on system stack" : "panic holding locks");
-    }
-    struct _panic p = {.link = gp->panic, .msg = msg};
-    gp->panic = &p;
-    /* The deferred calls run here once defer/recover exist. */
-    fatalpanic(gp->panic);
-}
-
-NOINLINE void gort_panic(const char *msg)
-{
-    panic_plain(msg);
-}
-
-NOINLINE void gort_panicf(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    panic_plain(buf);
 }

@@ -1850,6 +1850,7 @@ static void runmain(void *arg)
 {
     (void)arg;
     gort_gcenable();
+    run_inits();
     int status = main_fn(main_argc, main_argv);
     exit(status);
 }

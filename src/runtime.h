@@ -240,6 +240,11 @@ struct g {
     struct timer *sleeptimer; /* gort_sleep's timer, reused */
     void *panic;  /* panic.c: the innermost active panic (struct _panic *) */
     void *defers; /* panic.c: the defer chain (innermost first) */
+    void *frames; /* panic.c: the innermost open gort_frame */
+    /* The synchronous signal being turned into a panic (signal.c, for
+     * panic.c's "[signal ...]" line): 0 when none; owner only. */
+    int32_t sig;
+    uintptr_t sigcode0, sigcode1, sigpc; /* si_code, fault address, pc */
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
@@ -589,9 +594,20 @@ NORETURN void throw(const char *msg);
 /* A fatal error caused by user code: "fatal error: msg", user goroutines at
  * the GOTRACEBACK level, exit 2. */
 NORETURN void fatal(const char *msg);
-/* Go's plainError panics (channel misuse, sync misuse): recoverable once
- * panic.c has recover; the message has no "runtime error: " prefix. */
+/* Go's plainError panics (channel misuse, sync misuse): a runtime.Error
+ * whose text has no "runtime error: " prefix. */
 NORETURN void panic_plain(const char *msg);
+/* Runtime errors: "runtime error: " + msg (msg must outlive the panic:
+ * a literal), or formatted. */
+#define panic_error gort_panic_error
+#define panic_errorf gort_panic_errorf
+#define crash gort_crash
+NORETURN void panic_error(const char *msg);
+NORETURN void panic_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The core of every panic (traceback.c prints its frames as "panic"). */
+NORETURN void gort_gopanic(gort_any v);
+/* Dies by SIGABRT (GOTRACEBACK=crash). */
+NORETURN void crash(void);
 /* Unbuffered write to fd 2 (async-signal-safe); printf-style subset:
  * %s %.*s %d %ld %lld %u %lu %llu %x %lx %llx %p %c %%. */
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -627,6 +643,17 @@ void os_init(void);
 int32_t os_gettid(void);
 void minit(struct m *mp); /* per-thread setup: sigaltstack, tid */
 void signal_init(void);
+#define signame_desc gort_signame_desc
+/* "SIGSEGV: segmentation violation" (Go's sigtable text). */
+const char *signame_desc(int sig);
+/* Where a synchronous signal's context resumes, on the goroutine's stack:
+ * raises the runtime-error panic (signal.c). */
+NORETURN void gort_sigpanic(void);
+
+/* ---- init.c ------------------------------------------------------------- */
+#define run_inits gort_run_inits
+/* Runs the GORT_INIT registrations; goroutine 1, before main_fn. */
+void run_inits(void);
 void osyield(void);
 void usleep_rt(uint32_t us);
 

@@ -542,10 +542,16 @@ static bool unwind_saved(struct unwinder *u, struct g *gp)
 
 /* ---- printing frames ----------------------------------------------------- */
 
+/* gort_gopanic prints as Go's runtime.gopanic does: "panic". */
+static bool ispanicframe(const struct symframe *f)
+{
+    return f->name != NULL && strcmp(f->name, "gort_gopanic") == 0;
+}
+
 static void printframe(struct printbuf *out, const struct symframe *f, const struct unwinder *u,
                        uintptr_t entry, int level)
 {
-    bprint(out, "%s(...)\n", f->name != NULL ? f->name : "?");
+    bprint(out, "%s(...)\n", ispanicframe(f) ? "panic" : f->name != NULL ? f->name : "?");
     bprint(out, "\t%s:%d", f->file != NULL ? f->file : "?", f->line);
     if (!f->inlined) {
         if (entry != 0 && u->pc > entry)
@@ -569,9 +575,14 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
 {
     int n = 0;
     bool skipping = u.skipreport;
+    bool first = true; /* no frame walked yet (Go's firstFrame) */
+    bool nextexact = false;
     struct symbolized sym;
-    for (; u.pc != 0; unwind_next(&u)) {
+    for (; u.pc != 0; unwind_next(&u), u.exact = u.exact || nextexact) {
         symbolize(u.pc, !u.exact, &sym);
+        /* gort_sigpanic was "called" by a faulting instruction: the pc
+         * above it is that instruction, not a return address. */
+        nextexact = sym.entry != 0 && sym.entry == (uintptr_t)gort_sigpanic;
         if (skipping && isreporting(&sym.f[sym.n - 1]))
             continue;
         for (int i = 0; i < sym.n; i++) {
@@ -579,7 +590,13 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
             if (skipping && isreporting(f))
                 continue;
             skipping = false;
-            if (!showrt && (f->name == NULL || isruntime(f)))
+            bool wasfirst = first;
+            first = false;
+            /* Go shows runtime.gopanic at every level, unless it is where
+             * the walk starts: a panic raised inside a deferred call. */
+            bool show = showrt || (f->name != NULL && !isruntime(f)) ||
+                        (ispanicframe(f) && !wasfirst);
+            if (!show)
                 continue;
             if (max >= 0 && n >= skip + max)
                 return n;
@@ -752,4 +769,110 @@ int gort_stack(char *buf, int len, bool all)
     if (all)
         start_the_world();
     return (int)pb.n;
+}
+
+/* ---- caller information (runtime.Caller, Callers, FuncForPC) ------------- */
+
+/* A walk of the calling stack from the caller of the function whose frame
+ * is fp (a goroutine's stack or, on a thread, its pthread bounds). */
+static void unwind_caller(struct unwinder *u, uintptr_t fp)
+{
+    struct g *gp = getg();
+    uintptr_t lo, hi;
+    int maxdepth = INT_MAX;
+    if (gp != NULL && gp->stack_hi > fp && gp->stack_lo <= fp) {
+        lo = gp->stack_lo;
+        hi = gp->stack_hi;
+    } else {
+        thread_stack_bounds(fp, &lo, &hi);
+        lo = fp;
+        maxdepth = MAX_THREAD_FRAMES;
+    }
+    unwind_from_fp(u, fp, lo, hi, maxdepth);
+}
+
+/* skip counts logical frames, inlined ones included, as Go's does. */
+NOINLINE bool gort_caller(int skip, uintptr_t *pc, const char **file, int *line)
+{
+    struct unwinder u;
+    struct symbolized sym;
+    unwind_caller(&u, (uintptr_t)__builtin_frame_address(0));
+    for (; u.pc != 0; unwind_next(&u)) {
+        symbolize(u.pc, true, &sym);
+        if (skip >= sym.n) {
+            skip -= sym.n;
+            continue;
+        }
+        const struct symframe *f = &sym.f[skip];
+        if (pc != NULL)
+            *pc = u.pc - 1;
+        if (file != NULL)
+            *file = f->file;
+        if (line != NULL)
+            *line = f->line;
+        return true;
+    }
+    return false;
+}
+
+NOINLINE int gort_callers(int skip, uintptr_t *pcs, int n)
+{
+    struct unwinder u;
+    int i = 0;
+    if (skip == 0 && i < n)
+        pcs[i++] = (uintptr_t)gort_callers; /* Go's Callers(0) starts with Callers itself */
+    skip = skip > 0 ? skip - 1 : 0;
+    unwind_caller(&u, (uintptr_t)__builtin_frame_address(0));
+    for (; u.pc != 0 && i < n; unwind_next(&u)) {
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        pcs[i++] = u.pc;
+    }
+    return i;
+}
+
+const char *gort_func_name(uintptr_t pc, uintptr_t *entry)
+{
+    struct symbolized sym;
+    symbolize(pc, false, &sym);
+    if (entry != NULL)
+        *entry = sym.entry;
+    const struct symframe *f = &sym.f[sym.n - 1];
+    if (!sym.clone)
+        return f->name;
+    /* A clone's origin name lives in sym: intern it, once per name. */
+    static struct interned {
+        struct interned *next;
+        char name[sizeof sym.clonename];
+    } *names;
+    const char *res = NULL;
+    lock(&symlock);
+    for (struct interned *in = names; in != NULL && res == NULL; in = in->next)
+        if (strcmp(in->name, sym.clonename) == 0)
+            res = in->name;
+    if (res == NULL) {
+        struct interned *in = malloc(sizeof *in);
+        if (in != NULL) {
+            memcpy(in->name, sym.clonename, sizeof in->name);
+            in->next = names;
+            names = in;
+            res = in->name;
+        }
+    }
+    unlock(&symlock);
+    return res;
+}
+
+bool gort_func_line(uintptr_t pc, const char **file, int *line)
+{
+    struct symbolized sym;
+    symbolize(pc, false, &sym);
+    const struct symframe *f = &sym.f[0];
+    if (file != NULL)
+        *file = f->file;
+    if (line != NULL)
+        *line = f->line;
+    return f->file != NULL;
 }
