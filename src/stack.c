@@ -130,6 +130,14 @@ static bool install_guard(uintptr_t base)
     return false;
 }
 
+/* Tests force the fallbacks a kernel without MADV_GUARD_INSTALL (or with a
+ * spent map budget) would select: 0 madvise, 1 mprotect, 2 canary. */
+void gort_test_stack_guardmode(int mode, long budget)
+{
+    guardmode = (enum guardmode)mode;
+    atomic_store(&mprotect_budget, budget);
+}
+
 static struct g *newslot(struct stackpool *sp)
 {
     lock(&sp->lock);

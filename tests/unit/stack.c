@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+void gort_test_stack_guardmode(int mode, long budget);
 
 #define CHECK(c)                                                                            \
     do {                                                                                    \
@@ -26,7 +29,8 @@ static void check_layout(struct g *gp, size_t size)
     CHECK(stack_guard_hit(gp->stack_base + 4095) == gp);
     CHECK(stack_guard_hit(gp->stack_lo) == NULL);
     /* The usable stack is writable at both ends. */
-    memset((void *)gp->stack_lo, 0xab, 4096);
+    uintptr_t lo = gp->stack_lo + (gp->stackguard != 0 ? 8 : 0); /* spare the canary */
+    memset((void *)lo, 0xab, 4096 - (lo - gp->stack_lo));
     memset((void *)(gp->stack_hi - 4096), 0xab, 4096);
 }
 
@@ -87,5 +91,31 @@ int main(void)
         check_layout(gs[i], DEFAULT_STACK_SIZE);
     }
     CHECK(stack_guard_hit((uintptr_t)&gs) == NULL);
+
+    /* The fallbacks: mprotect guards while the budget lasts, then canaries
+     * (checked at every switch-out: a clobbered one is "stack overflow"). */
+    gort_test_stack_guardmode(1, 2);
+    for (int i = 0; i < 3; i++) {
+        struct g *x = stackalloc_g(32 << 10);
+        check_layout(x, 32 << 10);
+        if (i < 2) {
+            CHECK(x->stackguard == 0);
+            check_guard(x);
+        } else {
+            CHECK(x->stackguard == x->stack_lo); /* budget spent: canary */
+            stack_check_canary(x);               /* intact: no complaint */
+            pid_t pid = fork();
+            if (pid == 0) {
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(devnull, 2);
+                *(volatile uint64_t *)x->stackguard = 0; /* an overflow's footprint */
+                stack_check_canary(x);
+                _exit(0);
+            }
+            int st;
+            waitpid(pid, &st, 0);
+            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+        }
+    }
     return 0;
 }
