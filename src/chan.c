@@ -274,17 +274,24 @@ bool chanrecv(struct gort_chan *c, void *ep, bool block, bool *received)
 
 void gort_chan_send(gort_chan *c, const void *elem)
 {
-    chansend(c, elem, true);
+    FOREIGN_CALL(chansend(c, elem, true));
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
 {
     bool received;
-    chanrecv(c, elem, true, &received);
+    FOREIGN_CALL(chanrecv(c, elem, true, &received));
     return received;
 }
 
+static void chan_close(gort_chan *c);
+
 void gort_chan_close(gort_chan *c)
+{
+    FOREIGN_CALL(chan_close(c));
+}
+
+static void chan_close(gort_chan *c)
 {
     if (c == NULL)
         panic_plain("close of nil channel");

@@ -49,6 +49,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -629,7 +630,14 @@ void goyield(void)
     errno_set(gp->saved_errno);
 }
 
+static void gosched_(void);
+
 void gort_gosched(void)
+{
+    FOREIGN_CALL(gosched_());
+}
+
+static void gosched_(void)
 {
     struct g *gp = getg();
     gp->saved_errno = errno_get();
@@ -730,7 +738,10 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
 
 int64_t gort_go(void (*fn)(void *), const void *arg, size_t argsize)
 {
-    return newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0), false);
+    int64_t id;
+    FOREIGN_CALL(id = newproc(fn, arg, argsize, 0, (uintptr_t)__builtin_return_address(0),
+                              false));
+    return id;
 }
 
 int64_t gort_go_system(void (*fn)(void *), void *arg)
@@ -741,8 +752,10 @@ int64_t gort_go_system(void (*fn)(void *), void *arg)
 int64_t gort_go_opts(void (*fn)(void *), const void *arg, size_t argsize,
                      const gort_go_options *opts)
 {
-    return newproc(fn, arg, argsize, opts != NULL ? opts->stack_size : 0,
-                   (uintptr_t)__builtin_return_address(0), false);
+    int64_t id;
+    FOREIGN_CALL(id = newproc(fn, arg, argsize, opts != NULL ? opts->stack_size : 0,
+                              (uintptr_t)__builtin_return_address(0), false));
+    return id;
 }
 
 static void goexit_commit(struct g *gp)
@@ -1360,7 +1373,8 @@ static void exitsyscall_commit(struct g *gp)
     gp->m = NULL;
     casgstatus(gp, G_SYSCALL, G_RUNNABLE);
     lock(&sched.lock);
-    struct p *pp = gp->lockedm == NULL ? pidleget() : NULL;
+    /* An idle p is ours to run gp on, locked or not: this is gp's m. */
+    struct p *pp = pidleget();
     if (pp == NULL)
         globrunqput(gp);
     unlock(&sched.lock);
@@ -1408,11 +1422,129 @@ void gort_syscall_exit(void)
     errno_set(saved);
 }
 
+/* ---- foreign threads ---------------------------------------------------
+ *
+ * A thread the runtime did not create may call gort functions (Go's cgo
+ * callbacks, needm/dropm).  On its first call it is attached: it gets an m,
+ * a g0 (a fresh stack on which that m's scheduler runs) and a g whose stack
+ * is the thread's own, locked to the m.  Between calls the g sits in
+ * G_SYSCALL without a p, so the thread's own code holds no p and counts as
+ * running for the deadlock detector, exactly like a goroutine in a system
+ * call.  Each public function that may park or needs a p brackets its work
+ * with FOREIGN_CALL: the g takes a p as gort_syscall_exit does (waiting for
+ * one if need be), parks like any locked g, and gives the p back as
+ * gort_syscall_enter does.  The thread's exit (a pthread key destructor)
+ * ends the g and retires the m. */
+
+static pthread_key_t foreign_key;
+static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
+
+static void foreign_exit(void *arg)
+{
+    struct g *gp = arg;
+    struct m *mp = gp->m;
+    struct p *pp = mp->oldp;
+    mp->oldp = NULL;
+    uint32_t s = P_SYSCALL;
+    if (pp != NULL && atomic_compare_exchange_strong(&pp->status, &s, P_IDLE)) {
+        atomic_fetch_add(&pp->syscalltick, 1);
+        handoffp(pp);
+    }
+    casgstatus(gp, G_SYSCALL, G_DEAD);
+    lock(&sched.lock);
+    sched.nmfreed++;
+    unlock(&sched.lock);
+    setg(NULL);
+}
+
+static void foreign_key_init(void)
+{
+    pthread_key_create(&foreign_key, foreign_exit);
+}
+
+static void foreign_g0_main(void *arg)
+{
+    (void)arg;
+    schedule();
+}
+
+static struct g *foreign_attach(void)
+{
+    while (!atomic_load(&main_started))
+        usleep_rt(1000); /* the runtime is still starting: wait for gort_main */
+    pthread_once(&foreign_once, foreign_key_init);
+    struct m *mp = allocm();
+    /* g0: a runtime stack with an initial frame that enters schedule(). */
+    struct g *g0 = stackalloc_g(64 << 10);
+    free(mp->g0);
+    mp->g0 = g0;
+    g0->m = mp;
+    g0->system = true;
+    g0->startfn = foreign_g0_main;
+    uintptr_t sp = (g0->stack_hi & ~(uintptr_t)15) - 64;
+    uint64_t *frame = (uint64_t *)sp;
+    frame[0] = 0x1f80ull | (0x37full << 32);
+    for (int i = 1; i < 7; i++)
+        frame[i] = 0;
+    frame[7] = (uint64_t)(uintptr_t)gostart_trampoline;
+    g0->sched.sp = sp;
+    atomic_store(&g0->atomicstatus, G_RUNNING);
+#if GORT_TSAN
+    g0->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    struct g *gp = calloc(1, sizeof *gp);
+    if (gp == NULL)
+        throw("foreign_attach: out of memory");
+    set_g0_stack(gp); /* the thread's own stack */
+    gp->foreign = true;
+    gp->m = mp;
+    gp->lockedm = mp;
+    gp->lockedext = 1;
+    mp->lockedg = gp;
+    mp->curg = gp;
+    mp->incgo = true;
+    gp->goid = (int64_t)atomic_fetch_add(&sched.goidgen, 1) + 1;
+    atomic_store(&gp->atomicstatus, G_SYSCALL);
+#if GORT_TSAN
+    gp->tsan_fiber = __tsan_get_current_fiber();
+#endif
+    allgadd(gp);
+    setg(gp);
+    /* The thread's own signal stack, if it has one, stays (the sanitizers'
+     * thread teardown unmaps the one they installed). */
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE))
+        mp->procid = (uintptr_t)os_gettid();
+    else
+        minit(mp);
+    pthread_setspecific(foreign_key, gp);
+    return gp;
+}
+
+struct g *gort_foreign_enter(void)
+{
+    struct g *gp = getg();
+    if (gp == NULL)
+        gp = foreign_attach();
+    if (readgstatus(gp) != G_SYSCALL)
+        return NULL; /* a nested call: the outer one holds the p */
+    gort_syscall_exit();
+    return gp;
+}
+
+void gort_foreign_leave(struct g *gp)
+{
+    if (gp != NULL)
+        gort_syscall_enter();
+}
+
 /* ---- thread locking ---------------------------------------------------- */
 
 void gort_lock_os_thread(void)
 {
     struct g *gp = getg();
+    if (gp == NULL || gp->foreign)
+        return; /* a foreign thread is its own thread already */
     struct m *mp = gp->m;
     if (gp->lockedext++ == 0) {
         gp->lockedm = mp;
@@ -1423,6 +1555,8 @@ void gort_lock_os_thread(void)
 void gort_unlock_os_thread(void)
 {
     struct g *gp = getg();
+    if (gp == NULL || gp->foreign)
+        return;
     if (gp->lockedext == 0)
         return;
     if (--gp->lockedext == 0) {
@@ -1596,11 +1730,13 @@ int gort_gomaxprocs(int n)
     int ret = atomic_load(&gomaxprocs);
     if (n <= 0 || n == ret)
         return ret;
-    stop_the_world("GOMAXPROCS");
-    lock(&sched.lock);
-    sched.newprocs = n;
-    unlock(&sched.lock);
-    start_the_world();
+    FOREIGN_CALL({
+        stop_the_world("GOMAXPROCS");
+        lock(&sched.lock);
+        sched.newprocs = n;
+        unlock(&sched.lock);
+        start_the_world();
+    });
     return ret;
 }
 

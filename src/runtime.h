@@ -250,6 +250,7 @@ struct g {
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
     bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
     bool preempt; /* asked to yield (sysmon, stop the world); __atomic, any thread */
+    bool foreign; /* the g of a thread the runtime did not create (proc.c); fixed */
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -484,6 +485,23 @@ void releasem(struct m *mp);
 void wake_timersleeper(int64_t when);
 #define schedtrace gort_schedtrace
 void schedtrace(bool detailed);
+
+/* ---- foreign threads (proc.c) ------------------------------------------- */
+struct g *gort_foreign_enter(void);
+void gort_foreign_leave(struct g *gp);
+/* Brackets the body of a public function that may park or needs a p, so a
+ * thread the runtime did not create can call it.  For a goroutine it costs
+ * one TLS load and a test. */
+#define FOREIGN_CALL(stmt)                                                                  \
+    do {                                                                                    \
+        struct g *fcall_gp_ = getg();                                                       \
+        struct g *fcall_fg_ = NULL;                                                         \
+        if (unlikely(fcall_gp_ == NULL || fcall_gp_->foreign))                              \
+            fcall_fg_ = gort_foreign_enter();                                               \
+        stmt;                                                                               \
+        if (unlikely(fcall_fg_ != NULL))                                                    \
+            gort_foreign_leave(fcall_fg_);                                                  \
+    } while (0)
 
 /* ---- preempt.c ---------------------------------------------------------- */
 #define FORCE_PREEMPT_NS (10 * 1000 * 1000) /* Go's forcePreemptNS */

@@ -367,5 +367,7 @@ int gort_select(gort_case *cases, int ncases, bool block)
         if (cases[0].dir == GORT_RECV ? chan_nbrecv_wouldblock(c) : chan_nbsend_wouldblock(c))
             return -1;
     }
-    return select_slow(cases, ncases, block);
+    int r;
+    FOREIGN_CALL(r = select_slow(cases, ncases, block));
+    return r;
 }

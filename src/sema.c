@@ -91,7 +91,7 @@ static bool parkunlock(struct g *gp, void *lk)
     return true;
 }
 
-void semacquire1(uint32_t *addr, bool lifo, uint8_t reason)
+static void semacquire1_(uint32_t *addr, bool lifo, uint8_t reason)
 {
     struct g *gp = getg();
     if (gp == NULL || gp->m == NULL || gp != gp->m->curg)
@@ -125,6 +125,13 @@ void semacquire1(uint32_t *addr, bool lifo, uint8_t reason)
     release_sudog(s);
 }
 
+/* FOREIGN_CALL: a thread the runtime did not create may block here. */
+void semacquire1(uint32_t *addr, bool lifo, uint8_t reason)
+{
+    FOREIGN_CALL(semacquire1_(addr, lifo, reason));
+}
+
+
 void semacquire(uint32_t *addr)
 {
     semacquire1(addr, false, WAIT_REASON_SEMACQUIRE);
@@ -138,7 +145,7 @@ static void handoff_yield(void)
     goyield();
 }
 
-void semrelease1(uint32_t *addr, bool handoff)
+static void semrelease1_(uint32_t *addr, bool handoff)
 {
     struct semaroot *root = root_for(addr);
     __atomic_fetch_add(addr, 1, __ATOMIC_SEQ_CST);
@@ -172,6 +179,12 @@ void semrelease1(uint32_t *addr, bool handoff)
     if (handed && gp != NULL && gp->m != NULL && gp == gp->m->curg && gp->m->locks == 0)
         handoff_yield();
 }
+
+void semrelease1(uint32_t *addr, bool handoff)
+{
+    FOREIGN_CALL(semrelease1_(addr, handoff));
+}
+
 
 void semrelease(uint32_t *addr)
 {
@@ -384,7 +397,7 @@ uint32_t notifylist_add(struct notifylist *l)
     return __atomic_fetch_add(&l->wait, 1, __ATOMIC_SEQ_CST);
 }
 
-void notifylist_wait(struct notifylist *l, uint32_t t)
+static void notifylist_wait_(struct notifylist *l, uint32_t t)
 {
     lock(&l->lock);
     if (ticket_less(t, __atomic_load_n(&l->notify, __ATOMIC_SEQ_CST))) {
@@ -407,7 +420,13 @@ void notifylist_wait(struct notifylist *l, uint32_t t)
     release_sudog(s);
 }
 
-void notifylist_notify_all(struct notifylist *l)
+void notifylist_wait(struct notifylist *l, uint32_t t)
+{
+    FOREIGN_CALL(notifylist_wait_(l, t));
+}
+
+
+static void notifylist_notify_all_(struct notifylist *l)
 {
     /* No new waiter since the last notification: nothing to do, no lock. */
     if (__atomic_load_n(&l->wait, __ATOMIC_SEQ_CST) ==
@@ -429,7 +448,13 @@ void notifylist_notify_all(struct notifylist *l)
     }
 }
 
-void notifylist_notify_one(struct notifylist *l)
+void notifylist_notify_all(struct notifylist *l)
+{
+    FOREIGN_CALL(notifylist_notify_all_(l));
+}
+
+
+static void notifylist_notify_one_(struct notifylist *l)
 {
     if (__atomic_load_n(&l->wait, __ATOMIC_SEQ_CST) ==
         __atomic_load_n(&l->notify, __ATOMIC_SEQ_CST))
@@ -462,3 +487,9 @@ void notifylist_notify_one(struct notifylist *l)
     }
     unlock(&l->lock);
 }
+
+void notifylist_notify_one(struct notifylist *l)
+{
+    FOREIGN_CALL(notifylist_notify_one_(l));
+}
+

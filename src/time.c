@@ -198,10 +198,17 @@ static bool sleep_commit(struct g *gp, void *arg)
     return true;
 }
 
+static void sleep_(int64_t ns);
+
 void gort_sleep(int64_t ns)
 {
     if (ns <= 0)
         return;
+    FOREIGN_CALL(sleep_(ns));
+}
+
+static void sleep_(int64_t ns)
+{
     struct g *gp = getg();
     struct timer *t = gp->sleeptimer;
     if (t == NULL) {
