@@ -77,6 +77,17 @@ GORT_API void gort_sleep(int64_t ns);
 /* Monotonic clock, nanoseconds. */
 GORT_API int64_t gort_nanotime(void);
 
+/* Threads the runtime did not create may call any gort function: on its
+ * first call such a thread is attached (it gets an M and a goroutine of its
+ * own, wired to it) and it blocks where a goroutine would park.  Between
+ * calls it holds no P and counts as running, so it keeps the deadlock
+ * detector quiet — but a thread that has not made its first call is
+ * invisible to it: a goroutine that waits for such a thread may be reported
+ * as "all goroutines are asleep".  A thread can attach early with
+ * gort_attach_thread(), which waits for gort_main to have started the
+ * runtime and is a no-op on a thread that is already known. */
+GORT_API void gort_attach_thread(void);
+
 /* Marks a call that may block in the kernel (Go's entersyscall/exitsyscall):
  * between the two, the goroutine's P may be handed to another thread. */
 GORT_API void gort_syscall_enter(void);

@@ -1532,6 +1532,12 @@ struct g *gort_foreign_enter(void)
     return gp;
 }
 
+void gort_attach_thread(void)
+{
+    if (getg() == NULL)
+        foreign_attach();
+}
+
 void gort_foreign_leave(struct g *gp)
 {
     if (gp != NULL)

@@ -34,10 +34,17 @@ static void helper_goroutine(void *arg)
 }
 
 static _Atomic bool ready;
+static _Atomic int attached;
 
 static void *thread_main(void *arg)
 {
     int id = (int)(intptr_t)arg;
+    /* Known to the runtime from here on (the early thread waits inside for
+     * gort_main): until then a goroutine waiting for this thread would look
+     * deadlocked. */
+    gort_attach_thread();
+    gort_attach_thread();
+    atomic_fetch_add(&attached, 1);
     while (!atomic_load(&ready))
         gort_sleep(1000000); /* the early thread's first call waits for gort_main */
     for (long i = 0; i < ROUNDS; i++) {
@@ -83,6 +90,8 @@ static int real_main(int argc, char **argv)
     for (int i = 0; i < THREADS; i++)
         if (pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)i) != 0)
             fail("pthread_create");
+    while (atomic_load(&attached) < THREADS + 1)
+        gort_gosched();
     gort_waitgroup_wait(&threads_done);
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
