@@ -533,9 +533,12 @@ static void mcall_switch(struct g *gp, void (*commit)(struct g *))
     struct p *pp = mp->p;
     mp->commitfn = commit;
     mp->commitg = gp;
-    if (gp->lockedm == NULL && pp != NULL && !atomic_load_explicit(&sched.gcwaiting,
-                                                                   memory_order_relaxed) &&
-        (pp->schedtick % 61 != 0 || runqsize_racy() == 0)) {
+    /* The fast path skips what schedule() does first: the global queue's
+     * turn every 61 ticks, stopping for the world, and expired timers. */
+    int64_t t0 = pp != NULL ? atomic_load_explicit(&pp->timer0when, memory_order_relaxed) : 0;
+    if (gp->lockedm == NULL && pp != NULL &&
+        !atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) &&
+        (pp->schedtick % 61 != 0 || runqsize_racy() == 0) && (t0 == 0 || t0 > nanotime())) {
         bool inherit;
         struct g *next = runqget(pp, &inherit);
         if (next != NULL) {
