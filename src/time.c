@@ -102,11 +102,14 @@ void addtimer(struct timer *t)
     struct p *pp = mp->p;
     if (pp == NULL)
         throw("addtimer: no p");
+    /* Once the lock is dropped the timer may fire on another m and its
+     * owner reuse it: read when first. */
+    int64_t when = t->when;
     lock(&pp->timerslock);
     heap_add(pp, t);
     unlock(&pp->timerslock);
     releasem(mp);
-    wake_timersleeper(t->when);
+    wake_timersleeper(when);
 }
 
 bool deltimer(struct timer *t)
