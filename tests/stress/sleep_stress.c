@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { G = 200, K = 100 };
+enum { G = 1000, K = 200 }; /* sleeps of 1 to 81 µs: timers at a high rate */
 
 static gort_waitgroup wg;
 static _Atomic long early;
