@@ -38,6 +38,14 @@
  * RUNNING ⇄ SYSCALL around gort_syscall_enter/exit.  casgstatus checks every
  * transition.
  *
+ * Time slices.  sysmon watches each P's schedtick; a g that has held its P
+ * for 10 ms (a runnext g inherits its predecessor's slice, so a ping-pong
+ * pair counts as one) is asked to yield by signal (preempt.c).  The direct
+ * switch still yields to expired timers and to the global queue's turn.
+ *
+ * Foreign threads, attached on their first call (see below), run as gs
+ * locked to their own m, in syscall state between calls.
+ *
  * Deadlock.  An M that finds no work and no timer parks in stopm, which
  * calls checkdead under sched.lock: when no M is running (the timer sleeper
  * and Ms in syscalls count as running) and no goroutine is runnable, every
@@ -650,6 +658,20 @@ static void gosched_(void)
 
 /* ---- goroutine creation and exit --------------------------------------- */
 
+/* Lays out a never-run g's first switch frame below top (see switch.S):
+ * default MXCSR and x87 control word, zero callee-saved registers (rbp = 0
+ * ends tracebacks) and the trampoline as the return address. */
+static void gostart_frame(struct g *gp, uintptr_t top)
+{
+    uintptr_t sp = (top & ~(uintptr_t)15) - 64;
+    uint64_t *frame = (uint64_t *)sp;
+    frame[0] = 0x1f80ull | (0x37full << 32);
+    for (int i = 1; i < 7; i++)
+        frame[i] = 0;
+    frame[7] = (uint64_t)(uintptr_t)gostart_trampoline;
+    gp->sched.sp = sp;
+}
+
 static void allgadd(struct g *gp)
 {
     lock(&allglock);
@@ -693,17 +715,7 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
     } else {
         newg->startarg = (void *)arg;
     }
-    sp &= ~(uintptr_t)15;
-    /* The initial switch frame (see switch.S): default MXCSR and x87 control
-     * word, zero callee-saved registers (rbp = 0 ends tracebacks) and the
-     * trampoline as the return address. */
-    sp -= 64;
-    uint64_t *frame = (uint64_t *)sp;
-    frame[0] = 0x1f80ull | (0x37full << 32);
-    for (int i = 1; i < 7; i++)
-        frame[i] = 0;
-    frame[7] = (uint64_t)(uintptr_t)gostart_trampoline;
-    newg->sched.sp = sp;
+    gostart_frame(newg, sp);
     newg->startfn = fn;
     newg->gopc = callerpc;
     struct g *parent = cur == mp->g0 ? mp->curg : cur;
@@ -861,15 +873,21 @@ static void set_g0_stack(struct g *g0)
     }
 }
 
-static void *mstart(void *arg)
+/* First steps of a thread the runtime created: it runs on its g0. */
+static void thread_init(struct m *mp)
 {
-    struct m *mp = arg;
     set_g0_stack(mp->g0);
     setg(mp->g0);
 #if GORT_TSAN
     mp->g0->tsan_fiber = __tsan_get_current_fiber();
 #endif
     minit(mp);
+}
+
+static void *mstart(void *arg)
+{
+    struct m *mp = arg;
+    thread_init(mp);
     if (mp->nextp != NULL) {
         struct p *pp = mp->nextp;
         mp->nextp = NULL;
@@ -1484,13 +1502,7 @@ static struct g *foreign_attach(void)
     g0->m = mp;
     g0->system = true;
     g0->startfn = foreign_g0_main;
-    uintptr_t sp = (g0->stack_hi & ~(uintptr_t)15) - 64;
-    uint64_t *frame = (uint64_t *)sp;
-    frame[0] = 0x1f80ull | (0x37full << 32);
-    for (int i = 1; i < 7; i++)
-        frame[i] = 0;
-    frame[7] = (uint64_t)(uintptr_t)gostart_trampoline;
-    g0->sched.sp = sp;
+    gostart_frame(g0, g0->stack_hi);
     atomic_store(&g0->atomicstatus, G_RUNNING);
 #if GORT_TSAN
     g0->tsan_fiber = __tsan_create_fiber(0);
@@ -1866,12 +1878,7 @@ static uint32_t retake(int64_t now)
 static void *sysmon(void *arg)
 {
     struct m *mp = arg;
-    set_g0_stack(mp->g0);
-    setg(mp->g0);
-#if GORT_TSAN
-    mp->g0->tsan_fiber = __tsan_get_current_fiber();
-#endif
-    minit(mp);
+    thread_init(mp);
     uint32_t idle = 0, delay = 0;
     int64_t lasttrace = 0, lastscavenge = nanotime();
     for (;;) {
