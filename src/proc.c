@@ -167,9 +167,16 @@ int32_t mcount(void)
     return (int32_t)(sched.mnext - sched.nmfreed);
 }
 
+/* Like Go's, a snapshot that may be off by the goroutines being created or
+ * exiting at this moment. */
 int32_t gcount(void)
 {
-    return atomic_load(&sched.ngoroutine);
+    int32_t n = atomic_load(&sched.ngoroutine);
+    int32_t procs = atomic_load(&gomaxprocs);
+    struct p **ps = __atomic_load_n(&allp, __ATOMIC_ACQUIRE);
+    for (int32_t i = 0; i < procs; i++)
+        n += __atomic_load_n(&ps[i]->ngoroutine, __ATOMIC_RELAXED);
+    return n;
 }
 
 /* errno is the thread's, but a goroutine must see its own across a switch
@@ -739,7 +746,7 @@ static int64_t newproc(void (*fn)(void *), const void *arg, size_t argsize, size
         newg->tsan_fiber = __tsan_create_fiber(0);
 #endif
     if (!system)
-        atomic_fetch_add_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+        __atomic_store_n(&pp->ngoroutine, pp->ngoroutine + 1, __ATOMIC_RELAXED);
     if (fresh)
         allgadd(newg);
     atomic_store(&newg->atomicstatus, G_RUNNABLE);
@@ -784,8 +791,10 @@ static void goexit_commit(struct g *gp)
         gp->lockedm = NULL;
         gp->lockedext = 0;
     }
-    if (!gp->system)
-        atomic_fetch_sub_explicit(&sched.ngoroutine, 1, memory_order_relaxed);
+    if (!gp->system) {
+        struct p *pp = getg()->m->p;
+        __atomic_store_n(&pp->ngoroutine, pp->ngoroutine - 1, __ATOMIC_RELAXED);
+    }
     gp->startfn = NULL;
 #if GORT_TSAN
     /* A reused g gets a fresh fiber: the dead one's shadow stack never
@@ -1632,6 +1641,8 @@ static struct p *procresize(int32_t nprocs)
         gort_timers_move(pp, allp[0]);
         gort_stack_flush_p(pp);
         gort_sudog_flush_p(pp);
+        atomic_fetch_add(&sched.ngoroutine, pp->ngoroutine);
+        __atomic_store_n(&pp->ngoroutine, 0, __ATOMIC_RELAXED);
         gort_mcache_flush(pp->mcache);
         if (mp->p == pp) {
             pp->m = NULL;

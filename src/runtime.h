@@ -336,6 +336,7 @@ struct p {
     struct sudog *sudogcache[128];
     int32_t nsudog;
     uint64_t goidcache, goidcacheend; /* goid batch; owner only */
+    int32_t ngoroutine; /* user gs created minus exited here; owner writes, gcount reads racily */
     /* The allocation cache (mcache.c); owner only, flushed by a GC with
      * the world stopped and when the P is destroyed. */
     struct mcache *mcache;
@@ -380,7 +381,11 @@ struct schedt {
      * futex word that addtimer bumps to wake it early. */
     bool timersleeper;
     _Atomic uint32_t tseq;
-    _Atomic int32_t ngoroutine; /* user goroutines alive (NumGoroutine) */
+    /* User goroutines alive (NumGoroutine) = this + the sum of every p's
+     * ngoroutine.  Per-p counts keep the create/exit path free of a shared
+     * atomic (the cache line would bounce between the creating and the
+     * exiting P); this one takes adjustments made off a p. */
+    _Atomic int32_t ngoroutine;
     int64_t nmfreed;            /* ms that exited; lock */
     int32_t newprocs;           /* GOMAXPROCS to apply at start_the_world; lock */
     _Atomic uint32_t worldsema; /* one stop-the-world at a time */
