@@ -37,7 +37,7 @@ bool sweepspan(struct mspan *s, bool keep)
         throw("sweepspan: span not claimed");
     uint32_t nw = (s->nelems + 63) / 64, nalloc = 0;
     for (uint32_t i = 0; i < nw; i++)
-        nalloc += (uint32_t)__builtin_popcountll(s->gcmarkbits[i]);
+        nalloc += (uint32_t)popcount64(s->gcmarkbits[i]);
     uint32_t nfreed = s->alloccount - nalloc;
     if (s->alloccount < nalloc)
         throw("sweepspan: more marked than allocated");

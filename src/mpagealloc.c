@@ -101,7 +101,7 @@ static uintptr_t setrange(uint64_t *b, uintptr_t i, uintptr_t n, bool v)
         uintptr_t bit = i % 64, k = 64 - bit < n ? 64 - bit : n;
         uint64_t mask = (k == 64 ? ~0ull : ((1ull << k) - 1)) << bit;
         uint64_t *w = &b[i / 64];
-        was += (uintptr_t)__builtin_popcountll(*w & mask);
+        was += (uintptr_t)popcount64(*w & mask);
         *w = v ? *w | mask : *w & ~mask;
         i += k;
         n -= k;

@@ -9,12 +9,14 @@
  * interrupted instruction is a safe point:
  *   - the thread runs a user g (not g0), holds a P, holds no runtime lock
  *     and is not inside gort_syscall_enter/exit;
- *   - the pc lies in the main executable's code but outside the runtime's
- *     own code (section gort_text, bracketed by the linker; every runtime
- *     object is moved there at build time, see tools/rt-section.sh).  Code
- *     in libc, the dynamic loader, the vDSO or other libraries is foreign
- *     and never preempted — it may hold locks of its own, as cgo calls do
- *     in Go;
+ *   - the pc lies in the main executable's .text section: the program's
+ *     own code.  Not the runtime's (every runtime object is moved to
+ *     section gort_text at build time, see tools/rt-section.sh), not the
+ *     PLT stubs through which the runtime calls libc (a pc there is still
+ *     inside a runtime call), and not libc, the dynamic loader, the vDSO or
+ *     other libraries: foreign code may hold locks of its own, as cgo calls
+ *     do in Go.  The .text bounds are read from the executable's section
+ *     headers at start-up;
  *   - the goroutine's stack has room for the register save area.
  * If so, it makes the goroutine call gort_asyncpreempt (arch/amd64/
  * preempt.S) from the interrupted pc: the red zone is skipped, every
@@ -30,6 +32,8 @@
 
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -38,7 +42,7 @@
 
 uint32_t gort_xsave_size; /* bytes the trampoline reserves for XSAVE */
 static bool async_enabled;
-static uintptr_t exec_lo, exec_hi; /* the main executable's code */
+static uintptr_t exec_lo, exec_hi; /* the main executable's .text: program code */
 static pid_t pid;
 
 extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
@@ -50,19 +54,48 @@ enum {
     STACK_ROOM = 8192, /* frames of the yield path below the save area */
 };
 
-static int find_exec(struct dl_phdr_info *info, size_t size, void *data)
+static int exec_bias(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    (void)data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            exec_lo = info->dlpi_addr + ph->p_vaddr;
-            exec_hi = exec_lo + ph->p_memsz;
+    *(uintptr_t *)data = info->dlpi_addr;
+    return 1; /* the first object is the executable */
+}
+
+/* Finds the executable's .text section: [exec_lo, exec_hi). */
+static void find_text(void)
+{
+    uintptr_t bias = 0;
+    dl_iterate_phdr(exec_bias, &bias);
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) *sh = NULL;
+    char *names = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || eh.e_shentsize != sizeof *sh ||
+        eh.e_shstrndx >= eh.e_shnum)
+        goto out;
+    size_t shbytes = (size_t)eh.e_shnum * sizeof *sh;
+    sh = malloc(shbytes);
+    if (sh == NULL || pread(fd, sh, shbytes, (off_t)eh.e_shoff) != (ssize_t)shbytes)
+        goto out;
+    ElfW(Shdr) *strs = &sh[eh.e_shstrndx];
+    names = malloc(strs->sh_size + 1);
+    if (names == NULL ||
+        pread(fd, names, strs->sh_size, (off_t)strs->sh_offset) != (ssize_t)strs->sh_size)
+        goto out;
+    names[strs->sh_size] = '\0';
+    for (int i = 0; i < eh.e_shnum; i++) {
+        if (sh[i].sh_name < strs->sh_size && strcmp(names + sh[i].sh_name, ".text") == 0) {
+            exec_lo = bias + sh[i].sh_addr;
+            exec_hi = exec_lo + sh[i].sh_size;
             break;
         }
     }
-    return 1; /* the first object is the executable */
+out:
+    free(names);
+    free(sh);
+    close(fd);
 }
 
 static bool in_runtime(uintptr_t pc)
@@ -110,7 +143,7 @@ void gort_preempt_init(void)
     if (b < 576)
         return;
     gort_xsave_size = b + 64;
-    dl_iterate_phdr(find_exec, NULL);
+    find_text();
     if (exec_hi == 0)
         return;
     pid = getpid();

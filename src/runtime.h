@@ -691,6 +691,17 @@ void *gogo_switch(uintptr_t *save_sp, uintptr_t new_sp, void *arg);
 void gostart_trampoline(void);
 
 /* ---- helpers ------------------------------------------------------------- */
+
+/* Population count without a libgcc call: the runtime must not call helper
+ * functions that the linker places in the program's own .text, where the
+ * preemption handler would take them for program code (preempt.c). */
+static inline unsigned popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
 #define procyield gort_procyield
 static inline void procyield(uint32_t cycles)
 {
