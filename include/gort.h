@@ -13,7 +13,13 @@
  *
  * Threads and TLS: a goroutine may resume on another OS thread after any
  * call that can block or yield.  __thread variables belong to the thread,
- * not the goroutine (as with cgo); errno is preserved per goroutine.
+ * not the goroutine (as with cgo).  errno is preserved per goroutine: the
+ * runtime saves it when a goroutine switches out and restores it on the
+ * thread where it resumes.  One caution: glibc declares __errno_location
+ * `const`, so the compiler may reuse errno's address (the old thread's)
+ * after a gort call that switched threads; read errno right after the call
+ * that set it (`if (read(...) < 0 && errno == EAGAIN)` is fine), and never
+ * keep &errno or a __thread address across a gort call.
  */
 #ifndef GORT_H
 #define GORT_H

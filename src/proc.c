@@ -181,15 +181,18 @@ int32_t gcount(void)
 
 /* errno is the thread's, but a goroutine must see its own across a switch
  * (DESIGN.md): saved in the g when it switches out, restored where it
- * resumes.  Under TSan, goroutines are fibers and the thread's errno word
- * looks shared between them, so these accesses are not instrumented. */
+ * resumes.  Out of line: glibc declares __errno_location const, so inline
+ * code may keep the old thread's errno address across the switch and
+ * restore into the wrong thread.  Under TSan, goroutines are fibers and the
+ * thread's errno word looks shared between them, so these accesses are not
+ * instrumented. */
 #if GORT_TSAN
-#define NO_TSAN __attribute__((no_sanitize("thread"), noinline))
+#define ERRNO_FN __attribute__((no_sanitize("thread"), noinline))
 #else
-#define NO_TSAN inline
+#define ERRNO_FN __attribute__((noinline))
 #endif
-static NO_TSAN int errno_get(void) { return errno; }
-static NO_TSAN void errno_set(int v) { errno = v; }
+static ERRNO_FN int errno_get(void) { return errno; }
+static ERRNO_FN void errno_set(int v) { errno = v; }
 
 /* ---- local run queue (lock-free; owner puts, anyone takes) -------------- */
 
