@@ -617,8 +617,10 @@ NORETURN void throw(const char *msg);
 /* A fatal error caused by user code: "fatal error: msg", user goroutines at
  * the GOTRACEBACK level, exit 2. */
 NORETURN void fatal(const char *msg);
-/* Go's plainError panics (channel misuse, sync misuse): a runtime.Error
- * whose text has no "runtime error: " prefix. */
+/* Go's plainError panics (channel misuse, makechan): a runtime.Error whose
+ * text has no "runtime error: " prefix.  Not for the sync package's or
+ * os/signal's misuse panics: those are Go's panic("string"), values that are
+ * not runtime.Errors, so they call gort_panic. */
 NORETURN void panic_plain(const char *msg);
 /* Runtime errors: "runtime error: " + msg (msg must outlive the panic:
  * a literal), or formatted. */

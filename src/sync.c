@@ -321,18 +321,18 @@ void gort_waitgroup_add(gort_waitgroup *wg, int delta)
     int32_t v = (int32_t)(state >> 32);
     uint32_t w = (uint32_t)state;
     if (v < 0)
-        panic_plain("sync: negative WaitGroup counter");
+        gort_panic("sync: negative WaitGroup counter");
     /* The counter went from 0 up while someone waits: an Add raced with a
      * Wait that had already seen zero, or the group is being reused. */
     if (w != 0 && delta > 0 && v == delta)
-        panic_plain("sync: WaitGroup misuse: Add called concurrently with Wait");
+        gort_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
     if (v > 0 || w == 0)
         return;
     /* Counter zero with waiters: nobody may change the state any more (Adds
      * and Waits must not run now), so the plain checks below are sound and a
      * change means misuse. */
     if (__atomic_load_n(&wg->state, __ATOMIC_SEQ_CST) != state)
-        panic_plain("sync: WaitGroup misuse: Add called concurrently with Wait");
+        gort_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
     __atomic_store_n(&wg->state, 0, __ATOMIC_SEQ_CST);
     for (; w != 0; w--)
         semrelease1(&wg->sema, false);
@@ -355,7 +355,7 @@ void gort_waitgroup_wait(gort_waitgroup *wg)
             /* The releasing Add zeroed the state before waking us; anything
              * else means a new round of Adds began before we returned. */
             if (__atomic_load_n(&wg->state, __ATOMIC_SEQ_CST) != 0)
-                panic_plain("sync: WaitGroup is reused before previous Wait has returned");
+                gort_panic("sync: WaitGroup is reused before previous Wait has returned");
             return;
         }
     }
@@ -423,7 +423,7 @@ static void cond_check(gort_cond *c)
                                     __ATOMIC_SEQ_CST))
         return;
     if (seen != self) /* seen now holds the value that beat our CAS */
-        panic_plain("sync.Cond is copied");
+        gort_panic("sync.Cond is copied");
 }
 
 void gort_cond_init(gort_cond *c, gort_mutex *l)
