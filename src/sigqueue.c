@@ -133,7 +133,7 @@ static uint64_t maskof(const int *sigs, int nsig)
 void gort_signal_notify(gort_chan *c, const int *sigs, int nsig)
 {
     if (c == NULL)
-        panic_plain("os/signal: Notify using nil channel");
+        gort_panic("os/signal: Notify using nil channel");
     uint64_t m = maskof(sigs, nsig);
     gort_mutex_lock(&hlock);
     int i;

@@ -1,6 +1,7 @@
 /* Every channel and sync misuse that Go makes a panic is recoverable here,
  * with Go's message (GO-FACTS 1.4, 1.6); channel misuse is a
- * runtime.Error (Go's plainError), and recover inside gort_goexit's
+ * runtime.Error (Go's plainError), sync and os/signal misuse are plain
+ * string panics (Go's panic("sync: ...")), not runtime.Errors; and recover inside gort_goexit's
  * deferred calls returns NULL while the goroutine's defers still run. */
 #include <gort.h>
 #include <stdio.h>
@@ -82,6 +83,27 @@ static void wg_negative(void)
     gort_waitgroup wg = {0};
     gort_waitgroup_add(&wg, -1);
 }
+static void wg_reuse_negative(void)
+{
+    gort_waitgroup wg = {0};
+    gort_waitgroup_add(&wg, 1);
+    gort_waitgroup_done(&wg);
+    gort_waitgroup_done(&wg);
+}
+static void cond_copied(void)
+{
+    gort_mutex mu = {0};
+    gort_cond c = {0};
+    gort_cond_init(&c, &mu);
+    gort_cond_signal(&c);
+    gort_cond copy = c;
+    gort_cond_signal(&copy);
+}
+static void notify_nil(void)
+{
+    int sig = 10;
+    gort_signal_notify(NULL, &sig, 1);
+}
 static void index_out(void)
 {
     gort_index_check(-1, 3);
@@ -127,7 +149,10 @@ static int real_main(int argc, char **argv)
     run(select_send_closed, "send on closed channel", true);
     run(blocked_sender, "send on closed channel", true);
     run(makechan_big, "makechan: size out of range", true);
-    run(wg_negative, "sync: negative WaitGroup counter", true);
+    run(wg_negative, "sync: negative WaitGroup counter", false);
+    run(wg_reuse_negative, "sync: negative WaitGroup counter", false);
+    run(cond_copied, "sync.Cond is copied", false);
+    run(notify_nil, "os/signal: Notify using nil channel", false);
     run(index_out, "runtime error: index out of range [-1]", true);
     gort_chan *done = gort_chan_make(sizeof(int), 1);
     gort_go(goexiter, done, 0);
