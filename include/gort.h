@@ -405,7 +405,10 @@ GORT_API void gort_defer_copy(void (*fn)(void *), const void *arg, size_t size);
 
 /* Go's recover().  The gort_any is valid until the deferred call returns
  * (copy the two words to keep it); its value pointer lives as long as the
- * panicker made it (gort_panicf's text: the rest of the program). */
+ * panicker made it.  The text of gort_panicf and of the runtime's
+ * formatted errors (bounds) is a collected object (gort_malloc_noscan): it
+ * stays valid while the collector can see a pointer to it, so keep it
+ * where the collector looks (not only in malloc'ed memory), or copy it. */
 #define gort_recover() gort_recover_frame(__builtin_frame_address(0))
 GORT_API const gort_any *gort_recover_frame(void *callerfp);
 

@@ -60,9 +60,11 @@
  *
  * Panic values are gort_any: a type and a pointer (gort.h).  The values the
  * runtime makes — runtime errors, channel misuse, panic(nil) — are static
- * where they can be; formatted ones (gort_panicf, bounds errors) are
- * malloc'ed and never freed, since a recovered value may be kept
- * indefinitely and nothing collects it yet.
+ * where they can be; formatted ones (gort_panicf, bounds errors) live in
+ * the collected heap, since a recovered value may be dropped or kept for
+ * as long as the program likes: while a panic runs, its struct _panic (on
+ * this goroutine's stack, which the collector scans) keeps the text alive,
+ * and after a recovery whoever holds the pointer does.
  *
  * The report.  Error() and String() run before anything is locked (Go's
  * preprintpanics), under a frame of their own, so a panic inside one is
@@ -446,11 +448,20 @@ NOINLINE void gort_panic(const char *msg)
     __builtin_unreachable();
 }
 
+/* The text of a formatted panic value, in the collected heap: a recovered
+ * value may be dropped at once or kept for ever, and only a collector can
+ * tell which (a loop of gort_panicf and recover must not grow memory).
+ * Pointer-free, so the collector never scans it. */
 static char *vformat(const char *fmt, va_list ap)
 {
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        throw("panic: out of memory");
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        n = 0;
+    char *s = gort_malloc_noscan((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
     return s;
 }
 
