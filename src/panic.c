@@ -601,19 +601,21 @@ static void printsignal(struct g *gp)
           (unsigned long)gp->sigcode0, (unsigned long)gp->sigcode1, (unsigned long)gp->sigpc);
 }
 
+/* Go's preprintpanics deferred function: a panic inside Error() or String()
+ * is a throw, whose report (level 2, every goroutine) shows where. */
 static void catchprint(void *arg)
 {
+    (void)arg;
     const gort_any *r = gort_recover();
     if (r == NULL)
         return;
-    if (r->type == &gort_string_type) {
-        print("fatal error: panic while printing panic value: %s\n", (const char *)r->value);
-    } else {
-        print("fatal error: panic while printing panic value: type %s\n",
-              r->type != NULL && r->type->name != NULL ? r->type->name : "unknown");
-    }
-    (void)arg;
-    _exit(2);
+    char msg[512];
+    if (r->type == &gort_string_type)
+        snprintf(msg, sizeof msg, "panic while printing panic value: %s", (const char *)r->value);
+    else
+        snprintf(msg, sizeof msg, "panic while printing panic value: type %s",
+                 r->type != NULL && r->type->name != NULL ? r->type->name : "unknown");
+    throw(msg);
 }
 
 static NOINLINE void preprintloop(struct _panic *p)
