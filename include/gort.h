@@ -215,7 +215,36 @@ typedef struct gort_type {
     int (*error)(const void *value, char *buf, size_t size);
     int (*string)(const void *value, char *buf, size_t size);
     bool runtime_error; /* its values implement runtime.Error */
+    /* Go's basic kinds, for panic values (GORT_KIND_*; 0: none).  A value
+     * of such a type points at a C value of the kind's width (INT and UINT
+     * are 64-bit, as on Go's 64-bit targets; a STRING's value is its
+     * NUL-terminated text, as gort_string_type's).  A panic prints it as
+     * Go does: bare when name is the kind's predeclared name ("int",
+     * "float64", "string", ...), otherwise as a named type:
+     * main.MyInt(93), main.MyString("Panic"), main.MyFloat64(-9.370000e+001). */
+    uint8_t kind;
 } gort_type;
+enum {
+    GORT_KIND_BOOL = 1, /* bool */
+    GORT_KIND_INT,      /* int64_t (Go's int) */
+    GORT_KIND_INT8,
+    GORT_KIND_INT16,
+    GORT_KIND_INT32,
+    GORT_KIND_INT64,
+    GORT_KIND_UINT,     /* uint64_t (Go's uint) */
+    GORT_KIND_UINT8,
+    GORT_KIND_UINT16,
+    GORT_KIND_UINT32,
+    GORT_KIND_UINT64,
+    GORT_KIND_UINTPTR,
+    GORT_KIND_FLOAT32,
+    GORT_KIND_FLOAT64,
+    GORT_KIND_COMPLEX64,  /* float _Complex */
+    GORT_KIND_COMPLEX128, /* double _Complex */
+    GORT_KIND_STRING,     /* value: const char *, the text itself */
+};
+/* A panic-value descriptor of a basic kind: GORT_BASIC_TYPE("main.MyInt", INT). */
+#define GORT_BASIC_TYPE(name_, kind_) {.name = (name_), .kind = GORT_KIND_##kind_}
 #define GORT_PTR(T, field) ((uint64_t)1 << (offsetof(T, field) / sizeof(void *)))
 #define GORT_TYPE(T, mask) {.size = sizeof(T), .ptrmask = (mask), .name = #T}
 
@@ -420,8 +449,9 @@ GORT_API GORT_NORETURN void gort_panic_value(const gort_type *type, const void *
 /* Re-panics with a recovered value (Go's panic(r)). */
 GORT_API GORT_NORETURN void gort_panic_any(gort_any v);
 
-/* The text Go's print(v) / fmt.Print would give a panic value: the string,
- * Error(), String(), or "(name) 0xADDR".  snprintf-style. */
+/* The text an unrecovered panic prints for v: the string, Error(),
+ * String(), a basic kind's value (main.MyInt(93), see gort_type.kind), or
+ * "(name) 0xADDR".  snprintf-style. */
 GORT_API int gort_any_format(const gort_any *v, char *buf, size_t size);
 /* The value implements runtime.Error (Go's `_, ok := r.(runtime.Error)`). */
 GORT_API bool gort_is_runtime_error(const gort_any *v);

@@ -140,7 +140,158 @@ static struct m *thism(void)
 
 /* ---- panic values ------------------------------------------------------ */
 
-const gort_type gort_string_type = {.name = "string"};
+const gort_type gort_string_type = {.name = "string", .kind = GORT_KIND_STRING};
+
+/* Go's predeclared name of each basic kind.  A type whose name is its
+ * kind's is that predeclared type (a Go type named like one, declared in a
+ * package, would be "main.int"), and Go prints its values bare. */
+static const char *const kindnames[] = {
+    [GORT_KIND_BOOL] = "bool",         [GORT_KIND_INT] = "int",
+    [GORT_KIND_INT8] = "int8",         [GORT_KIND_INT16] = "int16",
+    [GORT_KIND_INT32] = "int32",       [GORT_KIND_INT64] = "int64",
+    [GORT_KIND_UINT] = "uint",         [GORT_KIND_UINT8] = "uint8",
+    [GORT_KIND_UINT16] = "uint16",     [GORT_KIND_UINT32] = "uint32",
+    [GORT_KIND_UINT64] = "uint64",     [GORT_KIND_UINTPTR] = "uintptr",
+    [GORT_KIND_FLOAT32] = "float32",   [GORT_KIND_FLOAT64] = "float64",
+    [GORT_KIND_COMPLEX64] = "complex64", [GORT_KIND_COMPLEX128] = "complex128",
+    [GORT_KIND_STRING] = "string",
+};
+
+static bool basickind(const gort_type *t)
+{
+    return t != NULL && t->kind > 0 && t->kind < sizeof kindnames / sizeof kindnames[0];
+}
+
+static bool predeclared(const gort_type *t)
+{
+    return basickind(t) && t->name != NULL && strcmp(t->name, kindnames[t->kind]) == 0;
+}
+
+/* Go's string type: the value is its text. */
+static bool isstring(const gort_type *t)
+{
+    return t == &gort_string_type || (predeclared(t) && t->kind == GORT_KIND_STRING);
+}
+
+/* Go's printfloat (src/runtime/print.go), digit for digit: seven
+ * significant digits, a signed three-digit exponent: +1.500000e+000. */
+static int fmtfloat(char *buf, size_t size, double v)
+{
+    if (v != v)
+        return snprintf(buf, size, "NaN");
+    if (v + v == v && v > 0)
+        return snprintf(buf, size, "+Inf");
+    if (v + v == v && v < 0)
+        return snprintf(buf, size, "-Inf");
+    enum { N = 7 };
+    char b[N + 7];
+    b[0] = '+';
+    int e = 0;
+    if (v == 0) {
+        if (1 / v < 0)
+            b[0] = '-';
+    } else {
+        if (v < 0) {
+            v = -v;
+            b[0] = '-';
+        }
+        while (v >= 10) {
+            e++;
+            v /= 10;
+        }
+        while (v < 1) {
+            e--;
+            v *= 10;
+        }
+        double h = 5.0;
+        for (int i = 0; i < N; i++)
+            h /= 10;
+        v += h;
+        if (v >= 10) {
+            e++;
+            v /= 10;
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int d = (int)v;
+        b[i + 2] = (char)(d + '0');
+        v -= d;
+        v *= 10;
+    }
+    b[1] = b[2];
+    b[2] = '.';
+    b[N + 2] = 'e';
+    b[N + 3] = '+';
+    if (e < 0) {
+        e = -e;
+        b[N + 3] = '-';
+    }
+    b[N + 4] = (char)(e / 100 + '0');
+    b[N + 5] = (char)(e / 10 % 10 + '0');
+    b[N + 6] = (char)(e % 10 + '0');
+    return snprintf(buf, size, "%.*s", (int)sizeof b, b);
+}
+
+static int fmtcomplex(char *buf, size_t size, double re, double im)
+{
+    char r[32], i[32];
+    fmtfloat(r, sizeof r, re);
+    fmtfloat(i, sizeof i, im);
+    return snprintf(buf, size, "(%si)", strcat(r, i));
+}
+
+/* A value of a basic kind other than string, as Go's print prints it. */
+static int fmtbasic(const gort_type *t, const void *v, char *buf, size_t size)
+{
+    switch (t->kind) {
+    case GORT_KIND_BOOL: return snprintf(buf, size, "%s", *(const bool *)v ? "true" : "false");
+    case GORT_KIND_INT:
+    case GORT_KIND_INT64: return snprintf(buf, size, "%" PRId64, *(const int64_t *)v);
+    case GORT_KIND_INT8: return snprintf(buf, size, "%d", *(const int8_t *)v);
+    case GORT_KIND_INT16: return snprintf(buf, size, "%d", *(const int16_t *)v);
+    case GORT_KIND_INT32: return snprintf(buf, size, "%" PRId32, *(const int32_t *)v);
+    case GORT_KIND_UINT:
+    case GORT_KIND_UINT64: return snprintf(buf, size, "%" PRIu64, *(const uint64_t *)v);
+    case GORT_KIND_UINT8: return snprintf(buf, size, "%u", *(const uint8_t *)v);
+    case GORT_KIND_UINT16: return snprintf(buf, size, "%u", *(const uint16_t *)v);
+    case GORT_KIND_UINT32: return snprintf(buf, size, "%" PRIu32, *(const uint32_t *)v);
+    case GORT_KIND_UINTPTR: return snprintf(buf, size, "%" PRIuPTR, *(const uintptr_t *)v);
+    case GORT_KIND_FLOAT32: return fmtfloat(buf, size, *(const float *)v);
+    case GORT_KIND_FLOAT64: return fmtfloat(buf, size, *(const double *)v);
+    case GORT_KIND_COMPLEX64: {
+        const float *c = v; /* float _Complex: real, imaginary */
+        return fmtcomplex(buf, size, c[0], c[1]);
+    }
+    case GORT_KIND_COMPLEX128: {
+        const double *c = v;
+        return fmtcomplex(buf, size, c[0], c[1]);
+    }
+    }
+    return snprintf(buf, size, "?");
+}
+
+/* A panic value that needs no user code: nil, a basic kind, or "(T) addr"
+ * (Go's printpanicval and printanycustomtype). */
+static int fmtplain(const gort_any *v, char *buf, size_t size)
+{
+    const gort_type *t = v->type;
+    if (t == NULL && v->value == NULL)
+        return snprintf(buf, size, "nil");
+    if (isstring(t))
+        return snprintf(buf, size, "%s", (const char *)v->value);
+    if (basickind(t) && t->kind == GORT_KIND_STRING)
+        return snprintf(buf, size, "%s(\"%s\")", t->name, (const char *)v->value);
+    if (predeclared(t))
+        return fmtbasic(t, v->value, buf, size);
+    if (basickind(t) && t->name != NULL) {
+        char val[96];
+        fmtbasic(t, v->value, val, sizeof val);
+        if (t->kind == GORT_KIND_COMPLEX64 || t->kind == GORT_KIND_COMPLEX128)
+            return snprintf(buf, size, "%s%s", t->name, val); /* has its parentheses */
+        return snprintf(buf, size, "%s(%s)", t->name, val);
+    }
+    return snprintf(buf, size, "(%s) %p", t != NULL && t->name != NULL ? t->name : "unknown", v->value);
+}
 
 static int errstring(const void *v, char *buf, size_t size)
 {
@@ -168,16 +319,13 @@ static const char panicnil_value[] = "";
 
 int gort_any_format(const gort_any *v, char *buf, size_t size)
 {
-    if (v == NULL || (v->type == NULL && v->value == NULL))
+    if (v == NULL)
         return snprintf(buf, size, "nil");
-    if (v->type == &gort_string_type)
-        return snprintf(buf, size, "%s", (const char *)v->value);
     if (v->type != NULL && v->type->error != NULL)
         return v->type->error(v->value, buf, size);
     if (v->type != NULL && v->type->string != NULL)
         return v->type->string(v->value, buf, size);
-    return snprintf(buf, size, "(%s) %p", v->type != NULL && v->type->name != NULL ? v->type->name : "unknown",
-                    v->value);
+    return fmtplain(v, buf, size);
 }
 
 bool gort_is_runtime_error(const gort_any *v)
@@ -556,18 +704,22 @@ static void printpanicval(const struct _panic *p)
         printindented(p->text);
         return;
     }
-    if (p->arg.type == NULL && p->arg.value == NULL) {
-        print("nil");
-        return;
-    }
-    if (p->arg.type == &gort_string_type) {
+    const gort_type *t = p->arg.type;
+    if (isstring(t)) {
         printindented(p->arg.value);
         return;
     }
-    /* Not preprinted (the report started on an odd path): say what it is
-     * without calling user code. */
-    print("(%s) %p", p->arg.type != NULL && p->arg.type->name != NULL ? p->arg.type->name : "unknown",
-          p->arg.value);
+    if (basickind(t) && t->kind == GORT_KIND_STRING && t->name != NULL) {
+        print("%s(\"", t->name);
+        printindented(p->arg.value);
+        print("\")");
+        return;
+    }
+    /* Everything else without calling user code: a value whose methods
+     * were not run (the report started on an odd path) is "(T) addr". */
+    char buf[256];
+    fmtplain(&p->arg, buf, sizeof buf);
+    print("%s", buf);
 }
 
 /* The whole chain, oldest first. */
@@ -610,7 +762,7 @@ static void catchprint(void *arg)
     if (r == NULL)
         return;
     char msg[512];
-    if (r->type == &gort_string_type)
+    if (isstring(r->type))
         snprintf(msg, sizeof msg, "panic while printing panic value: %s", (const char *)r->value);
     else
         snprintf(msg, sizeof msg, "panic while printing panic value: type %s",
@@ -622,7 +774,7 @@ static NOINLINE void preprintloop(struct _panic *p)
 {
     for (; p != NULL; p = p->link) {
         const gort_type *t = p->arg.type;
-        if (p->goexit || p->text != NULL || t == NULL || t == &gort_string_type)
+        if (p->goexit || p->text != NULL || t == NULL || isstring(t))
             continue;
         if (t->error == NULL && t->string == NULL)
             continue;
