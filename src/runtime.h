@@ -656,6 +656,10 @@ void gort_vbprint(struct printbuf *dst, const char *fmt, va_list ap);
  * calling g, or NULL), then every other g if `all`.  level 2 adds runtime
  * frames and fp/sp/pc.  Used by panics, fatal errors, deadlock. */
 void traceback_goroutines(struct g *cur, bool all, int level);
+#define traceback_signalled_m gort_traceback_signalled_m
+/* One m's part of a GOTRACEBACK=crash signal dump (signal.c): what its
+ * signal context (m->sigpc/sigsp/sigfp) interrupted.  printlock held. */
+void traceback_signalled_m(struct m *mp);
 
 /* ---- os_linux.c / signal.c ----------------------------------------------- */
 #define os_init gort_os_init

@@ -64,6 +64,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -392,19 +394,64 @@ static void dumpregs(const ucontext_t *uc)
     print("gs     0x%lx\n", (csgsfs >> 16) & 0xffff);
 }
 
+/* GOTRACEBACK=crash signal dumps go round every m (Go's `crashing`): the
+ * m the signal reached dumps every goroutine, then each other m in turn
+ * dumps what it was running, from its own signal context, so that
+ * goroutines "running on other thread" are seen too.  Nonzero once the
+ * first m has dumped; a SIGQUIT then is a relay, whatever else wants it. */
+static _Atomic int32_t crashing;
+
+/* The next m to relay the dump to: one that has not dumped (or died) yet. */
+static struct m *nextcrashm(void)
+{
+    for (struct m *mp = atomic_load(&allm); mp != NULL; mp = mp->alllink)
+        if (mp->dying == 0 && !mp->exiting && mp->procid != 0)
+            return mp;
+    return NULL;
+}
+
+/* Hands the dump to the next m and waits for it (and the ms after it) to
+ * end the process; crashes itself if the relay stalls — an m that blocks
+ * SIGQUIT, say — as Go's does after 5 seconds. */
+static NORETURN void relaycrash(void)
+{
+    struct m *next;
+    while ((next = nextcrashm()) != NULL) {
+        print("\n-----\n\n");
+        printunlock();
+        /* To that thread.  Go sends the relay to the process and lets the
+         * signal masks of the ms that have dumped steer it; a thread that is
+         * no m (a library's) could take it then.  The cost: the relayed
+         * dumps say sigcode=-6 (SI_TKILL), not Go's 0 (SI_USER), which only
+         * the main thread could fake (rt_tgsigqueueinfo insists on it). */
+        if (syscall(SYS_tgkill, getpid(), (pid_t)next->procid, SIGQUIT) == 0) {
+            struct timespec ts = {5, 0};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+            }
+            break;
+        }
+        next->dying = 1; /* gone since it was listed */
+        printlock();
+    }
+    crash();
+}
+
 /* Go's sighandler for a fatal signal: the signal, every goroutine, the
- * registers; exit 2 (or SIGABRT with GOTRACEBACK=crash). */
+ * registers; exit 2 (or SIGABRT with GOTRACEBACK=crash, after the relay
+ * to every m). */
 static NORETURN void sigdump(int sig, siginfo_t *info, ucontext_t *uc)
 {
     struct g *gp = getg();
     struct m *mp = gp != NULL ? gp->m : NULL;
+    bool relayed = atomic_load(&crashing) > 0;
     if (mp != NULL) {
         mp->throwing = 2; /* THROW_RUNTIME: level 2, all goroutines */
         if (mp->dying++ > 0)
             _exit(2);
         mp->locks++;
     }
-    atomic_fetch_add(&panicking, 1);
+    if (!relayed)
+        atomic_fetch_add(&panicking, 1);
     printlock();
     print("%s\n", signame_desc(sig));
     print("PC=0x%lx m=%ld sigcode=%d\n", (unsigned long)uc->uc_mcontext.gregs[REG_RIP],
@@ -417,12 +464,18 @@ static NORETURN void sigdump(int sig, siginfo_t *info, ucontext_t *uc)
         print("\n");
     }
     setsigctx(mp, uc);
-    traceback_goroutines(gp, true, 2);
-    print("\n");
+    if (relayed && mp != NULL) {
+        traceback_signalled_m(mp);
+    } else {
+        traceback_goroutines(gp, true, 2);
+        print("\n");
+    }
     dumpregs(uc);
+    if (traceback_crash) {
+        atomic_store(&crashing, 1);
+        relaycrash();
+    }
     printunlock();
-    if (traceback_crash)
-        crash();
     _exit(2);
 }
 
@@ -485,6 +538,8 @@ static void sighandler(int sig, siginfo_t *info, void *uctx)
     struct g *gp = getg();
     struct m *mp = gp != NULL ? gp->m : NULL;
 
+    if (sig == SIGQUIT && atomic_load(&crashing) > 0)
+        sigdump(sig, info, uc); /* this m's turn in a GOTRACEBACK=crash dump */
     if (issyncsig(sig) && info->si_code > 0) {
         struct g *ovf = sig != SIGFPE ? stack_guard_hit((uintptr_t)info->si_addr) : NULL;
         if (ovf != NULL) {

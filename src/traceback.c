@@ -749,6 +749,37 @@ void traceback_goroutines(struct g *cur, bool all, int level)
         printothers(NULL, cur, level);
 }
 
+/* One m's part of a GOTRACEBACK=crash signal dump, after the first m's
+ * (Go's sighandler when crashing > 0): the goroutine the signal
+ * interrupted on this m, or "goroutine 0 [idle]:" and the thread's own
+ * frames, walked from the context in m->sigpc/sigsp/sigfp.  Runs on the
+ * signal stack with printlock held. */
+void traceback_signalled_m(struct m *mp)
+{
+    struct g *cur = mp->curg;
+    struct unwinder u;
+    memset(&u, 0, sizeof u);
+    u.pc = mp->sigpc;
+    u.fp = mp->sigfp;
+    u.sp = mp->sigsp;
+    u.exact = true;
+    bprint(NULL, "\n");
+    if (cur != NULL && cur->stack_lo <= mp->sigsp && mp->sigsp < cur->stack_hi) {
+        u.lo = cur->stack_lo;
+        u.hi = cur->stack_hi;
+        u.maxdepth = INT_MAX;
+        printheader(NULL, cur);
+        printstack(NULL, &u, 2);
+        printcreatedby(NULL, cur, 2);
+        return;
+    }
+    thread_stack_bounds(mp->sigsp, &u.lo, &u.hi);
+    u.lo = mp->sigsp;
+    u.maxdepth = MAX_THREAD_FRAMES;
+    bprint(NULL, "goroutine 0 [idle]:\n");
+    printstack(NULL, &u, 2);
+}
+
 int gort_stack(char *buf, int len, bool all)
 {
     struct unwinder self;
