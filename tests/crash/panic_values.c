@@ -3,7 +3,6 @@
  * TestPanicWithDirectlyPrintableCustomTypes and testprog/panicprint.go;
  * the predeclared ones as captured from Go 1.19).  argv[1] names the case.
  */
-#include <complex.h>
 #include <gort.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,8 +32,9 @@ static const gort_type Bool = GORT_BASIC_TYPE("bool", BOOL);
 static const gort_type Uint8 = GORT_BASIC_TYPE("uint8", UINT8);
 
 static const bool vtrue = true, vfalse = false;
-static const double complex c128 = CMPLX(32.1, 10), c1 = CMPLX(1, 2);
-static const float complex c64 = CMPLXF(0.11f, 3);
+/* Complex values as C lays out double/float _Complex: real, imaginary. */
+static const double c128[2] = {32.1, 10}, c1[2] = {1, 2};
+static const float c64[2] = {0.11f, 3};
 static const float f32 = -93.7f, f32tenth = 0.1f;
 static const double f64 = -93.7, f15 = 1.5, ftiny = 1e-300, fzero = 0;
 static const int64_t i64 = 93, i42 = 42;
@@ -53,8 +53,8 @@ static const struct {
     const void *value;
 } cases[] = {
     {"panicCustomBool", &MyBool, &vtrue},
-    {"panicCustomComplex128", &MyComplex128, &c128},
-    {"panicCustomComplex64", &MyComplex64, &c64},
+    {"panicCustomComplex128", &MyComplex128, c128},
+    {"panicCustomComplex64", &MyComplex64, c64},
     {"panicCustomFloat32", &MyFloat32, &f32},
     {"panicCustomFloat64", &MyFloat64, &f64},
     {"panicCustomInt", &MyInt, &i64},
@@ -75,7 +75,7 @@ static const struct {
     {"float32", &Float32, &f32tenth},
     {"tiny", &Float64, &ftiny},
     {"zero", &Float64, &fzero},
-    {"complex", &Complex128, &c1},
+    {"complex", &Complex128, c1},
     {"bool", &Bool, &vfalse},
     {"uint8", &Uint8, &u200},
     {"mstr", &MyString, "two\nlines"},
