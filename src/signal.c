@@ -51,7 +51,10 @@
  *
  * Sanitizer builds leave SIGSEGV, SIGBUS, SIGFPE and the dump signals to
  * the sanitizer's own handlers: deliberate faults are tested in the plain
- * build only.
+ * build only.  TSan also defers every asynchronous signal until the thread
+ * that took it next passes one of its interceptors; an idle m parked in a
+ * raw futex syscall passes none, so under TSan a process-directed signal
+ * that the kernel gives to such an m waits until the m wakes.
  *
  * The dumps print tracebacks from the handler, as Go does, and are subject
  * to traceback.c's caveat: the symbolizer is not async-signal-safe.
