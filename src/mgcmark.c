@@ -14,7 +14,7 @@
  *     whole register file) to stack_hi; the running goroutine's from the
  *     current SP after spilling its own registers; a goroutine in a
  *     syscall (running C code with no P) over its whole stack, since its
- *     SP is not known;
+ *     SP moves, and the callee-saved registers gort_syscall_enter stored;
  *   - the writable PT_LOAD segments (data, bss) of the executable and of
  *     every loaded shared object, found with dl_iterate_phdr;
  *   - ranges given to gort_add_roots, uncollectable objects, objects
@@ -186,6 +186,7 @@ static void scanstacks(void)
             scan_self(gp);
         } else if (st == G_SYSCALL || st == G_RUNNING) {
             scanblock(gp->stack_lo, gp->stack_hi);
+            scanblock((uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + 6));
             gort_scan_stacks_bytes += gp->stack_hi - gp->stack_lo;
         } else {
             scanblock(gp->sched.sp, gp->stack_hi);
