@@ -49,7 +49,9 @@
  * takes only a size), so the whole block is scanned conservatively: values
  * in the buffer keep what they point to alive, as in Go.  The sudogs on the
  * wait queues are not heap objects and point only at gs and at the
- * waiters' own element slots, which their stacks keep alive.
+ * waiters' own element slots, which their stacks keep alive.  (c->buf
+ * points into the channel itself, so a finalizer set on a channel never
+ * runs: an object's contents are roots while it has one, as in Go.)
  *
  * Misuse panics with Go's messages: "send on closed channel" (also for a
  * sender parked when the channel is closed), "close of closed channel",
