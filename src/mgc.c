@@ -388,7 +388,9 @@ void gort_gc(void)
 
 static void bgscavenge_step(void)
 {
+    lock(&mheap_.lock); /* the heap may be growing on another thread */
     uint64_t retained = mheap_.used - mheap_.pages.nscav * PAGE_SIZE;
+    unlock(&mheap_.lock);
     uint64_t goal = work.goal;
     uint64_t target = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 10;
     if (work.memlimit != INT64_MAX) {
