@@ -143,7 +143,10 @@ void gort_markfinalizers(void)
 
 void gort_finalizers_wake(void)
 {
-    if (finq_n > 0 && finrunning_started)
+    lock(&finlock); /* runfinq pops concurrently once the world runs */
+    bool any = finq_n > 0;
+    unlock(&finlock);
+    if (any && finrunning_started)
         gort_gcpark_wake(&finpark);
 }
 

@@ -38,6 +38,11 @@ static __attribute__((noinline)) void *workthegc(void) { return gort_malloc_nosc
 
 static void test_gc_sys(void)
 {
+#if defined(__SANITIZE_THREAD__)
+    /* TSan's runtime brings 47 MB of writable globals, which are roots and
+     * (as in Go) count toward the heap goal: the heap may grow that far. */
+    return;
+#endif
     int old = gort_gomaxprocs(1);
     gort_gc();
     gort_read_mem_stats(&ms);
