@@ -388,7 +388,7 @@ void gort_gc(void)
 
 static void bgscavenge_step(void)
 {
-    lock(&mheap_.lock); /* the heap may be growing on another thread */
+    lock(&mheap_.lock); /* used and nscav change as the heap grows and scavenges */
     uint64_t retained = mheap_.used - mheap_.pages.nscav * PAGE_SIZE;
     unlock(&mheap_.lock);
     lock(&work.lock); /* set_gc_percent and set_memory_limit write these */

@@ -70,7 +70,6 @@
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
-void __tsan_destroy_fiber(void *fiber);
 #endif
 
 struct schedt sched __asm__("gort_sched") = {
@@ -799,12 +798,9 @@ static void goexit_commit(struct g *gp)
         __atomic_store_n(&pp->ngoroutine, pp->ngoroutine - 1, __ATOMIC_RELAXED);
     }
     gp->startfn = NULL;
-#if GORT_TSAN
-    /* A reused g gets a fresh fiber: the dead one's shadow stack never
-     * unwound. */
-    __tsan_destroy_fiber(gp->tsan_fiber);
-    gp->tsan_fiber = NULL;
-#endif
+    /* Under TSan the g keeps its fiber for its next life: creating one
+     * costs TSan a large allocation, and goroutines come and go by the
+     * million. */
     stackfree_g(gp);
 }
 
@@ -1979,6 +1975,11 @@ static void *sysmon(void *arg)
 
 /* ---- schedtrace -------------------------------------------------------- */
 
+/* A diagnostic snapshot: it reads other Ms' and Gs' fields without their
+ * owners' cooperation, racily by design (as Go's does), so TSan is told. */
+#if GORT_TSAN
+__attribute__((no_sanitize("thread")))
+#endif
 void schedtrace(bool detailed)
 {
     int64_t now = nanotime();
