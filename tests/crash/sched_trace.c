@@ -1,7 +1,12 @@
 /* GODEBUG=schedtrace=N[,scheddetail=1]: sysmon prints Go's scheduler trace
- * lines while the program runs (formats in sched_trace.want).  The program
- * sleeps 60 ms in a few goroutines so that several traces come out. */
+ * lines while the program runs (formats in sched_trace.want, GO-FACTS 1.2).
+ * argv[1] picks what the program does meanwhile:
+ *   (none)   three goroutines sleep 60 ms while main waits on a WaitGroup;
+ *   sleep    main alone sleeps 100 ms (every P idle: the quiet trace line);
+ *   locked   main wires itself to M0 and sleeps 100 ms (lockedg / lockedm
+ *            and nmidlelocked in the detail lines). */
 #include <gort.h>
+#include <string.h>
 
 static gort_waitgroup wg;
 
@@ -14,8 +19,17 @@ static void sleeper(void *arg)
 
 static int real_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "sleep") == 0) {
+        gort_sleep(100 * 1000 * 1000);
+        return 0;
+    }
+    if (strcmp(mode, "locked") == 0) {
+        gort_lock_os_thread();
+        gort_sleep(100 * 1000 * 1000);
+        gort_unlock_os_thread();
+        return 0;
+    }
     gort_waitgroup_add(&wg, 3);
     for (int i = 0; i < 3; i++)
         gort_go(sleeper, NULL, 0);
