@@ -41,9 +41,17 @@
  * stored with release and loaded with acquire so that a reader that sees a
  * channel closed also sees how full it was when it closed.
  *
- * Memory.  makechan is the one place channels are allocated (malloc for now;
- * the GC heap later).  The header and buffer are one block, aligned to a
- * cache line so that the hot header is a single line.
+ * Memory.  makechan is the one place channels are allocated: one object on
+ * the GC heap holding the header and the buffer, aligned to a cache line so
+ * that the hot header is a single line.  A channel lives as long as anything
+ * reaches it — a goroutine parked on it has it on its stack, so it cannot be
+ * collected from under a waiter.  The element type is not known (the API
+ * takes only a size), so the whole block is scanned conservatively: values
+ * in the buffer keep what they point to alive, as in Go.  The sudogs on the
+ * wait queues are not heap objects and point only at gs and at the
+ * waiters' own element slots, which their stacks keep alive.  (c->buf
+ * points into the channel itself, so a finalizer set on a channel never
+ * runs: an object's contents are roots while it has one, as in Go.)
  *
  * Misuse panics with Go's messages: "send on closed channel" (also for a
  * sender parked when the channel is closed), "close of closed channel",
@@ -51,8 +59,7 @@
  * released before panicking, so a recovered panic leaves the channel usable.
  */
 #include "chan.h"
-
-#include <stdlib.h>
+#include "malloc.h"
 
 /* Go's maxAlloc on linux/amd64: the heap's address space, 2^48. */
 #define MAX_ALLOC ((size_t)1 << 48)
@@ -68,15 +75,9 @@ static struct gort_chan *makechan(size_t elem_size, size_t size)
         mem > MAX_ALLOC - HCHAN_SIZE)
         panic_plain("makechan: size out of range");
 
-    size_t total = (HCHAN_SIZE + mem + 63) & ~(size_t)63;
-    struct gort_chan *c = aligned_alloc(64, total);
-    if (c == NULL)
-        throw("out of memory");
-    memset(c, 0, HCHAN_SIZE);
-    /* A buffer that was never written reads as zero values (a receive after
-     * close of a never-filled slot does not happen, but the GC will scan
-     * it, and calloc semantics make reasoning simple). */
-    memset((char *)c + HCHAN_SIZE, 0, mem);
+    /* Zeroed, as every heap object: a buffer slot never written reads as
+     * the zero value and holds no stale pointer for the scan to follow. */
+    struct gort_chan *c = mallocgc_lined(HCHAN_SIZE + mem);
     lock_init(&c->lock, LOCKRANK_HCHAN);
     c->elemsize = (uint32_t)elem_size;
     c->dataqsiz = size;

@@ -269,6 +269,18 @@ void *gort_calloc(size_t n, size_t size)
     return mallocgc(n * size, KIND_CONSERVATIVE, NULL, 1);
 }
 
+void *mallocgc_lined(size_t size)
+{
+    /* Spans start on a page, so every object of a class whose size is a
+     * multiple of 64 is line-aligned; large objects start on a page. */
+    if (size <= MAX_SMALL_SIZE) {
+        size = (size + 63) & ~(size_t)63;
+        while (class_to_size[size_to_class(size)] % 64 != 0)
+            size += 64;
+    }
+    return mallocgc(size, KIND_CONSERVATIVE, NULL, 1);
+}
+
 static inline uint8_t type_kind(const gort_type *t)
 {
     return t->ptrmask == 0 && t->nptroffs == 0 ? KIND_NOSCAN : KIND_TYPED;

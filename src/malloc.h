@@ -269,6 +269,10 @@ static inline void span_refill_alloccache(struct mspan *s)
 }
 
 /* ---- malloc.c / gc entry points ----------------------------------------- */
+#define mallocgc_lined gort_mallocgc_lined
+/* A zeroed, conservatively scanned object of at least size (> 0) bytes at
+ * a 64-byte-aligned address (channels: the hot header is one line). */
+void *mallocgc_lined(size_t size);
 #define zerobase gort_zerobase
 extern uint64_t zerobase;
 #define heap_live gort_heap_live

@@ -116,6 +116,10 @@ void gort_markfinalizers(void)
         }
     }
     gort_markdrain();
+    /* Decide every entry before marking any queued object: entries in one
+     * tiny block share the block's mark bit, and marking the block for the
+     * first would hide the others (Go's sweep makes the same two passes). */
+    size_t first = finq_n;
     for (size_t i = 0; i < fintab.cap; i++) {
         uintptr_t k = fintab.keys[i];
         if (k <= 1 || gort_ismarked(k))
@@ -131,14 +135,18 @@ void gort_markfinalizers(void)
         finq[finq_n++] = (struct finitem){(finfn)fintab.vals[i], (void *)k};
         fintab.keys[i] = 1;
         fintab.n--;
-        gort_markobject(k);
     }
+    for (size_t i = first; i < finq_n; i++)
+        gort_markobject((uintptr_t)finq[i].obj);
     gort_markdrain();
 }
 
 void gort_finalizers_wake(void)
 {
-    if (finq_n > 0 && finrunning_started)
+    lock(&finlock); /* runfinq pops concurrently once the world runs */
+    bool any = finq_n > 0;
+    unlock(&finlock);
+    if (any && finrunning_started)
         gort_gcpark_wake(&finpark);
 }
 

@@ -388,11 +388,16 @@ void gort_gc(void)
 
 static void bgscavenge_step(void)
 {
+    lock(&mheap_.lock); /* used and nscav change as the heap grows and scavenges */
     uint64_t retained = mheap_.used - mheap_.pages.nscav * PAGE_SIZE;
+    unlock(&mheap_.lock);
+    lock(&work.lock); /* set_gc_percent and set_memory_limit write these */
     uint64_t goal = work.goal;
+    int64_t memlimit = work.memlimit;
+    unlock(&work.lock);
     uint64_t target = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 10;
-    if (work.memlimit != INT64_MAX) {
-        uint64_t lim = (uint64_t)work.memlimit / 100 * 95;
+    if (memlimit != INT64_MAX) {
+        uint64_t lim = (uint64_t)memlimit / 100 * 95;
         if (lim < target)
             target = lim;
     }
@@ -434,7 +439,8 @@ static void forcegchelper(void *arg)
  * spot for sysmon to make runnable; else NULL. */
 struct g *gort_forcegc_poll(int64_t now)
 {
-    if (!helpers_started || work.gcpercent < 0)
+    /* gcpercent is written under work.lock; sysmon holds no lock here. */
+    if (!helpers_started || __atomic_load_n(&work.gcpercent, __ATOMIC_RELAXED) < 0)
         return NULL;
     int64_t last = atomic_load(&work.last_gc_mono);
     if (last == 0)
@@ -531,7 +537,7 @@ int gort_debug_set_gc_percent(int percent)
 {
     lock(&work.lock);
     int old = work.gcpercent;
-    work.gcpercent = percent < 0 ? -1 : percent;
+    __atomic_store_n(&work.gcpercent, percent < 0 ? -1 : percent, __ATOMIC_RELAXED);
     commit_goal();
     unlock(&work.lock);
     return old;

@@ -14,9 +14,12 @@
  *     whole register file) to stack_hi; the running goroutine's from the
  *     current SP after spilling its own registers; a goroutine in a
  *     syscall (running C code with no P) over its whole stack, since its
- *     SP is not known;
+ *     SP moves, and the callee-saved registers gort_syscall_enter stored;
  *   - the writable PT_LOAD segments (data, bss) of the executable and of
- *     every loaded shared object, found with dl_iterate_phdr;
+ *     every loaded shared object, found with dl_iterate_phdr, less the
+ *     heap's own metadata (mheap_);
+ *   - each goroutine's deferred-call records (malloc'ed by panic.c; their
+ *     arguments may be the only reference to an object);
  *   - ranges given to gort_add_roots, uncollectable objects, objects
  *     waiting on the finalizer queue, and the contents (not the object
  *     itself) of every object that has a finalizer (mfinal.c).
@@ -175,6 +178,8 @@ NO_SANITIZE static NOINLINE void scan_self(struct g *gp)
     gort_scan_stacks_bytes += gp->stack_hi - sp;
 }
 
+void gort_scan_defers(struct g *gp, void (*scan)(uintptr_t lo, uintptr_t hi));
+
 static void scanstacks(void)
 {
     struct g *self = getg();
@@ -182,10 +187,12 @@ static void scanstacks(void)
         uint32_t st = readgstatus(gp);
         if (st == G_DEAD || st == G_IDLE)
             continue;
+        gort_scan_defers(gp, scanblock);
         if (gp == self) {
             scan_self(gp);
         } else if (st == G_SYSCALL || st == G_RUNNING) {
             scanblock(gp->stack_lo, gp->stack_hi);
+            scanblock((uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + 6));
             gort_scan_stacks_bytes += gp->stack_hi - gp->stack_lo;
         } else {
             scanblock(gp->sched.sp, gp->stack_hi);
@@ -199,6 +206,24 @@ static void scanstacks(void)
 
 /* ---- globals -------------------------------------------------------------- */
 
+/* The heap's own metadata lives in the runtime's bss, and some of it points
+ * into the heap without meaning "this object is live": mheap_.base is the
+ * address of the first object.  Those words are skipped, or the first
+ * object in the heap could never be collected.  Every other runtime global
+ * that can point into the heap is a real reference and stays a root. */
+static void scanglobals(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t xlo = (uintptr_t)&mheap_, xhi = xlo + sizeof mheap_;
+    if (xhi <= lo || xlo >= hi) {
+        scanblock(lo, hi);
+        return;
+    }
+    if (lo < xlo)
+        scanblock(lo, xlo);
+    if (xhi < hi)
+        scanblock(xhi, hi);
+}
+
 static int scanphdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -208,7 +233,7 @@ static int scanphdr(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        scanblock(lo, lo + ph->p_memsz);
+        scanglobals(lo, lo + ph->p_memsz);
         gort_scan_globals_bytes += ph->p_memsz;
     }
     return 0;

@@ -8,9 +8,11 @@
  *   spans[]    one struct mspan * per page (8 bytes per 8 KiB);
  *   heapbits   one pointer bit per word (1/64 of the heap);
  *   pagealloc  the page bitmaps and chunk summaries (mpagealloc.c).
- * The heap grows by whole 64 MiB arenas (mprotect to read-write), the unit
- * Go maps in, so the page allocator sees few growth events and HeapSys moves
- * in Go's steps.
+ * The heap grows in 4 MiB steps (one page-allocator chunk, mprotect to
+ * read-write), as Go's mheap.grow maps its arenas in: HeapSys then moves in
+ * Go's steps, and a program with a 5 MiB heap is not charged 64 MiB (Go's
+ * TestGcSys allows 16 MiB of growth).  Adjacent grown ranges merge into one
+ * mapping, so the steps cost no VMAs.
  *
  * Span structs come from persistentalloc and are recycled through a free
  * list; they are metadata outside the heap, never scanned, and pointers to
@@ -100,7 +102,7 @@ void malloc_init(void)
 /* Grows the heap by at least npages pages.  mheap.lock held. */
 static void grow(uintptr_t npages)
 {
-    uintptr_t n = (npages + PAGES_PER_ARENA - 1) / PAGES_PER_ARENA * PAGES_PER_ARENA;
+    uintptr_t n = (npages + CHUNK_PAGES - 1) / CHUNK_PAGES * CHUNK_PAGES;
     uintptr_t bytes = n * PAGE_SIZE;
     if (mheap_.used + bytes > HEAP_MAX_BYTES)
         throw("out of memory");

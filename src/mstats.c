@@ -10,14 +10,15 @@
  * HeapIdle + HeapInuse; Sys = the sum of the *Sys fields; tiny objects
  * count as mallocs and as frees (they are not tracked one by one).
  *
- * Stacks are stack.c's business and not yet accounted: StackInuse and
- * StackSys are 0.
+ * Stacks are stack.c's business: gort_stack_stats derives StackInuse and
+ * StackSys from the gs' depths (their pages are committed by touch).
  */
 #include "mgc.h"
 
 void gort_world_stop_heap(void);
 void gort_world_start_heap(void);
 void gort_gcstats_fill(gort_mem_stats *m);
+void gort_stack_stats(uint64_t *inuse, uint64_t *sys);
 
 void gort_read_mem_stats(gort_mem_stats *m)
 {
@@ -68,6 +69,7 @@ void gort_read_mem_stats(gort_mem_stats *m)
     m->gc_sys = m->heap_sys / 64 + m->heap_sys / PAGE_SIZE * 8 + m->heap_sys / PAGE_SIZE / 8 * 3 +
                 atomic_load(&mheap_.gc_sys);
     m->other_sys = atomic_load(&mheap_.other_sys);
+    gort_stack_stats(&m->stack_inuse, &m->stack_sys);
     gort_gcstats_fill(m);
     m->sys = m->heap_sys + m->stack_sys + m->mspan_sys + m->mcache_sys + m->buck_hash_sys +
              m->gc_sys + m->other_sys;

@@ -202,6 +202,16 @@ void gort_frame_open(gort_frame *f, void *fp)
     gp->frames = f;
 }
 
+/* The collector's view of the defer chain (mgcmark.c): records are
+ * malloc'ed, so the pointer arguments they hold — often the only reference
+ * to what the deferred call will use — are scanned as roots, each record
+ * whole and conservatively.  The world is stopped. */
+void gort_scan_defers(struct g *gp, void (*scan)(uintptr_t lo, uintptr_t hi))
+{
+    for (struct _defer *d = gp->defers; d != NULL; d = d->link)
+        scan((uintptr_t)d, (uintptr_t)d->data + d->size);
+}
+
 static struct _defer *newdefer(void (*fn)(void *), size_t size, uintptr_t callerfp)
 {
     struct g *gp = getg();

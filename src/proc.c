@@ -70,7 +70,6 @@
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
-void __tsan_destroy_fiber(void *fiber);
 #endif
 
 struct schedt sched __asm__("gort_sched") = {
@@ -799,12 +798,9 @@ static void goexit_commit(struct g *gp)
         __atomic_store_n(&pp->ngoroutine, pp->ngoroutine - 1, __ATOMIC_RELAXED);
     }
     gp->startfn = NULL;
-#if GORT_TSAN
-    /* A reused g gets a fresh fiber: the dead one's shadow stack never
-     * unwound. */
-    __tsan_destroy_fiber(gp->tsan_fiber);
-    gp->tsan_fiber = NULL;
-#endif
+    /* Under TSan the g keeps its fiber for its next life: creating one
+     * costs TSan a large allocation, and goroutines come and go by the
+     * million. */
     stackfree_g(gp);
 }
 
@@ -1368,11 +1364,38 @@ void checkdead(void)
 
 /* ---- syscalls ---------------------------------------------------------- */
 
-void gort_syscall_enter(void)
+/* gort_syscall_enter is a stub that stores the caller's callee-saved
+ * registers before any C code can move them (a C body's prologue would
+ * push some and reuse them), then calls the body with the array.  The
+ * collector scans the array with the stack of a g in SYSCALL: the C code
+ * that runs next may keep a heap pointer in a register it never spills. */
+__asm__(".text\n"
+        ".globl gort_syscall_enter\n"
+        ".type gort_syscall_enter, @function\n"
+        "gort_syscall_enter:\n"
+        "    sub $72, %rsp\n" /* 7 words, and rsp 16-aligned for the call */
+        "    mov %rbx, 0(%rsp)\n"
+        "    mov %rbp, 8(%rsp)\n"
+        "    mov %r12, 16(%rsp)\n"
+        "    mov %r13, 24(%rsp)\n"
+        "    mov %r14, 32(%rsp)\n"
+        "    mov %r15, 40(%rsp)\n"
+        "    lea 80(%rsp), %rax\n" /* the caller's SP after the return */
+        "    mov %rax, 48(%rsp)\n"
+        "    mov %rsp, %rdi\n"
+        "    call gort_syscall_enter_regs\n"
+        "    add $72, %rsp\n"
+        "    ret\n"
+        ".size gort_syscall_enter, .-gort_syscall_enter\n");
+
+NOINLINE __attribute__((used)) void gort_syscall_enter_regs(const uintptr_t *regs);
+
+NOINLINE __attribute__((used)) void gort_syscall_enter_regs(const uintptr_t *regs)
 {
     struct g *gp = getg();
     struct m *mp = gp->m;
     struct p *pp = mp->p;
+    memcpy(gp->syscallregs, regs, sizeof gp->syscallregs);
     gp->saved_errno = errno_get();
     casgstatus(gp, G_RUNNING, G_SYSCALL);
     mp->oldp = pp;
@@ -1952,6 +1975,11 @@ static void *sysmon(void *arg)
 
 /* ---- schedtrace -------------------------------------------------------- */
 
+/* A diagnostic snapshot: it reads other Ms' and Gs' fields without their
+ * owners' cooperation, racily by design (as Go's does), so TSan is told. */
+#if GORT_TSAN
+__attribute__((no_sanitize("thread")))
+#endif
 void schedtrace(bool detailed)
 {
     int64_t now = nanotime();

@@ -237,6 +237,11 @@ struct g {
     struct m *lockedm; /* gort_lock_os_thread: the m this g is wired to */
     uint32_t lockedext; /* external LockOSThread nesting count */
     int saved_errno;    /* errno at the last switch out */
+    /* The caller's callee-saved registers (rbx rbp r12 r13 r14 r15) and SP
+     * at gort_syscall_enter: a value kept only in one of them while the g
+     * runs C code without a P is still seen by the collector.  Written by
+     * the owner before it leaves RUNNING; read with the world stopped. */
+    uintptr_t syscallregs[7];
     struct timer *sleeptimer; /* gort_sleep's timer, reused */
     void *panic;  /* panic.c: the innermost active panic (struct _panic *) */
     void *defers; /* panic.c: the defer chain (innermost first) */

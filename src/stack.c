@@ -288,6 +288,39 @@ int gort_stack_scavenge(void)
     return released;
 }
 
+/* MemStats' StackInuse and StackSys, with the world stopped (stack pages
+ * are committed by touch, so the figures are what the gs' depths imply,
+ * not a count of pages handed out).  In use: for every live g, its slot
+ * from its stack pointer to the top (the g record included) in whole
+ * pages.  Sys adds the cached dead gs: their top page, and one more
+ * stack page unless the scavenger gave the stack back.  Foreign threads'
+ * stacks are the OS's, as Go's cgo threads' are not in StackSys. */
+void gort_stack_stats(uint64_t *inuse, uint64_t *sys)
+{
+    uint64_t in = 0, cached = 0;
+    struct g *self = getg();
+    for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
+        if (gp->foreign || gp->stack_size == 0)
+            continue;
+        uint32_t st = readgstatus(gp);
+        if (st == G_DEAD || st == G_IDLE) {
+            cached += gp->stackreleased ? PAGE : 2 * PAGE;
+            continue;
+        }
+        uintptr_t sp = gp->sched.sp;
+        if (gp == self)
+            sp = (uintptr_t)__builtin_frame_address(0);
+        else if (st == G_SYSCALL || st == G_RUNNING)
+            sp = gp->syscallregs[6] != 0 ? gp->syscallregs[6] : gp->stack_lo;
+        if (sp < gp->stack_lo || sp > gp->stack_hi)
+            sp = gp->stack_lo;
+        uintptr_t top = gp->stack_base + gp->stack_size;
+        in += (top - (sp & ~(uintptr_t)(PAGE - 1)));
+    }
+    *inuse = in;
+    *sys = in + cached;
+}
+
 /* Moves a p's cached gs to the pool (the p is being destroyed). */
 void gort_stack_flush_p(struct p *pp)
 {

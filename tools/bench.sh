@@ -62,6 +62,7 @@ configs=(
 	"alloc -size 64"
 	"alloc -size 256"
 	"binarytrees"
+	"gcpause"
 )
 
 # scaled CONFIG DIVISOR: the flags that divide the configuration's operation count.
@@ -75,6 +76,7 @@ scaled() {
 	mutex) echo "-k $((100000 / div))" ;;
 	alloc*) echo "-n $((50000000 / div))" ;;
 	binarytrees) [ "$div" -gt 1 ] && echo "-depth 16" || echo "" ;;
+	gcpause) [ "$div" -gt 1 ] && echo "-live-mib $((1024 / div)) -seconds 1" || echo "" ;;
 	*) echo "bench.sh: no scale for $name" >&2; return 1 ;;
 	esac
 }
@@ -115,11 +117,11 @@ table() {
 		return sprintf("%.3g", v)
 	}
 	BEGIN {
-		split("spawn:n pingpong:gomaxprocs,n prodcons:cap,p,n select:mode,n skynet:n mutex:g,n idle:n alloc:size,n binarytrees:depth", cs, " ")
+		split("spawn:n pingpong:gomaxprocs,n prodcons:cap,p,n select:mode,n skynet:n mutex:g,n idle:n alloc:size,n binarytrees:depth gcpause:live_mib,mutators", cs, " ")
 		for (i in cs) { split(cs[i], kv, ":"); confkeys[kv[1]] = kv[2] }
-		split("skynet:wall_ms idle:bytes_per_goroutine binarytrees:wall_s", fs, " ")
+		split("skynet:wall_ms idle:bytes_per_goroutine binarytrees:wall_s gcpause:max_pause_us", fs, " ")
 		for (i in fs) { split(fs[i], kv, ":"); figure[kv[1]] = kv[2] }
-		split("spawn:0.5 pingpong:0.4 prodcons:0.7 select/recv:0.7 skynet:0.5 mutex:1.0 idle:1.7 alloc:1.0 binarytrees:1.0", ts, " ")
+		split("spawn:0.5 pingpong:0.4 prodcons:0.7 select/recv:0.7 skynet:0.5 mutex:1.0 idle:1.7 alloc:1.0 binarytrees:1.0 gcpause:1.0", ts, " ")
 		for (i in ts) { split(ts[i], kv, ":"); target[kv[1]] = kv[2] }
 	}
 	/^\{/ {
@@ -219,6 +221,7 @@ if [ "$mode" = smoke ]; then
 		"idle|-n 1000"
 		"alloc|-size 16 -n 100000"
 		"binarytrees|-depth 8"
+		"gcpause|-live-mib 8 -seconds 0.2"
 	)
 	fails=0
 	for s in "${smoke[@]}"; do
