@@ -70,6 +70,7 @@
 void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
 #endif
 
 struct schedt sched __asm__("gort_sched") = {
@@ -798,9 +799,17 @@ static void goexit_commit(struct g *gp)
         __atomic_store_n(&pp->ngoroutine, pp->ngoroutine - 1, __ATOMIC_RELAXED);
     }
     gp->startfn = NULL;
-    /* Under TSan the g keeps its fiber for its next life: creating one
+#if GORT_TSAN
+    /* Under TSan the g keeps its fiber for its next lives — creating one
      * costs TSan a large allocation, and goroutines come and go by the
-     * million. */
+     * million — but not forever: a goroutine's end never returns, so each
+     * life leaves a few frames on the fiber's shadow stack, which TSan caps
+     * at 64K frames. */
+    if (++gp->tsan_lives % 1024 == 0) {
+        __tsan_destroy_fiber(gp->tsan_fiber);
+        gp->tsan_fiber = NULL;
+    }
+#endif
     stackfree_g(gp);
 }
 
@@ -2021,10 +2030,13 @@ void schedtrace(bool detailed)
         struct p *pp = mp->p;
         struct g *cg = mp->curg;
         struct g *lg = mp->lockedg;
-        print("  M%ld: p=%d curg=%ld mallocing=0 throwing=%d preemptoff= locks=%d dying=%d "
+        /* Go's startpanic_m counts a dying m as mallocing (it must not
+         * allocate); gort's allocator keeps no per-m flag, so that case is
+         * the one shown. */
+        print("  M%ld: p=%d curg=%ld mallocing=%d throwing=%d preemptoff= locks=%d dying=%d "
               "spinning=%s blocked=%s lockedg=%ld\n",
               (long)mp->id, pp != NULL ? pp->id : -1, cg != NULL ? (long)cg->goid : -1L,
-              mp->throwing, mp->locks, mp->dying, mp->spinning ? "true" : "false",
+              mp->dying > 0 ? 1 : 0, mp->throwing, mp->locks, mp->dying, mp->spinning ? "true" : "false",
               mp->blocked ? "true" : "false", lg != NULL ? (long)lg->goid : -1L);
     }
     for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {

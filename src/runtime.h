@@ -251,6 +251,7 @@ struct g {
     int32_t sig;
     uintptr_t sigcode0, sigcode1, sigpc; /* si_code, fault address, pc */
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */
+    uint32_t tsan_lives; /* goroutines this g has run, for fiber renewal (TSan) */
     const void *asan_fake_stack;
     uintptr_t stackguard; /* canary address when no guard page; 0 otherwise */
     bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */

@@ -77,7 +77,7 @@ static __attribute__((noinline)) void make_object(void *arg)
     uint64_t *o = gort_malloc(OBJ_SIZE);
     o[0] = MAGIC;
     gort_set_finalizer(o, fin);
-    gcregs_masked = (uintptr_t)o ^ gcregs_mask;
+    __atomic_store_n(&gcregs_masked, (uintptr_t)o ^ gcregs_mask, __ATOMIC_RELEASE);
     o = NULL;
 }
 
@@ -86,8 +86,9 @@ static gort_chan *done;
 static void holder(void *arg)
 {
     (void)arg;
-    uintptr_t p = gcregs_hold(gcregs_masked);
-    if (p != (gcregs_masked ^ gcregs_mask))
+    uintptr_t masked = __atomic_load_n(&gcregs_masked, __ATOMIC_ACQUIRE);
+    uintptr_t p = gcregs_hold(masked);
+    if (p != (masked ^ gcregs_mask))
         fail("r15 changed");
     if (((uint64_t *)p)[0] != MAGIC)
         fail("object held in r15 was freed and reused");
@@ -104,7 +105,7 @@ static int main_fn(int argc, char **argv)
     gcregs_pipe_rd = fds[0];
     done = gort_chan_make(0, 0);
     gort_go(make_object, NULL, 0);
-    while (gcregs_masked == 0)
+    while (__atomic_load_n(&gcregs_masked, __ATOMIC_ACQUIRE) == 0)
         gort_gosched();
     gort_go(holder, NULL, 0);
     while (!gcregs_entered)
