@@ -1517,6 +1517,7 @@ static void foreign_exit(void *arg)
     }
     casgstatus(gp, G_SYSCALL, G_DEAD);
     lock(&sched.lock);
+    mp->exiting = true;
     sched.nmfreed++;
     unlock(&sched.lock);
     setg(NULL);

@@ -260,27 +260,29 @@ struct g {
 };
 
 /* ---- m ------------------------------------------------------------------ */
+/* Unless said otherwise, a field is the m's own: written only by the thread
+ * itself (or by whoever hands it work before waking it through park, which
+ * orders the write), and read racily by diagnostics (schedtrace, sysmon). */
 struct m {
-    struct g *g0;   /* the thread's own stack, where schedule() runs */
-    struct g *curg; /* the user g running, or NULL */
+    struct g *g0;   /* the thread's own stack, where schedule() runs; fixed */
+    struct g *curg; /* the user g running, or NULL; sysmon reads it racily */
     struct p *p;    /* attached p, or NULL */
-    struct p *nextp;
-    struct p *oldp; /* the p before a syscall */
-    int64_t id;
-    int32_t locks;    /* runtime locks held (lock_futex.c) */
-    int32_t throwing; /* > 0 while printing a fatal error */
-    int32_t dying;
-    bool spinning;    /* looking for work */
+    struct p *nextp; /* the p handed over by startm/startlockedm before waking park */
+    struct p *oldp; /* the p before a syscall (its status says who owns it now) */
+    int64_t id;       /* fixed at creation */
+    int32_t locks;    /* runtime locks held (lock_futex.c), plus acquirem */
+    int32_t throwing; /* > 0 while printing a fatal error (panic.c) */
+    int32_t dying;    /* depth of fatal reports on this m (panic.c) */
+    bool spinning;    /* looking for work; counted in sched.nmspinning */
     bool blocked;     /* parked on park */
-    bool incgo;       /* in gort_syscall_enter ... exit */
+    bool incgo;       /* in gort_syscall_enter ... exit: never a preemption point */
     struct note park; /* the m sleeps here when idle */
     struct m *schedlink; /* idle m list; sched.lock */
     struct m *alllink;   /* allm list; append-only */
-    struct g *lockedg;   /* the g wired to this m */
-    uint32_t lockedint;  /* internal lock count */
-    uint64_t randstate;  /* fastrand's wyrand state; owner only */
-    uintptr_t procid;    /* kernel thread id */
-    void *sigaltstack_mem;
+    struct g *lockedg;   /* the g wired to this m (gort_lock_os_thread, foreign threads) */
+    uint64_t randstate;  /* fastrand's wyrand state */
+    uintptr_t procid;    /* kernel thread id: where sysmon sends SIGURG */
+    void *sigaltstack_mem; /* this thread's signal stack (signal.c) */
     /* Switch commit: what the g that just switched out asked for (park,
      * yield, exit), run on the next stack after the switch (see proc.c).
      * Written by the outgoing g, consumed by whatever runs next on this m. */
@@ -289,10 +291,8 @@ struct m {
     bool (*waitunlockf)(struct g *, void *); /* gopark's unlockf, for the commit */
     void *waitlock;                          /* its argument */
     uint8_t lockranks[16]; /* ranks of held locks, GORT_DEBUG >= 2 */
-    void *g0_asan_bottom;
-    size_t g0_asan_size;
-    bool exiting;
-    pthread_t thread;
+    bool exiting; /* the thread is gone (a foreign thread ended): send it nothing */
+    pthread_t thread; /* set by pthread_create; diagnostics only */
     /* The context interrupted by a fatal signal (signal.c), for tracebacks:
      * nonzero only while a signal report is printed. */
     uintptr_t sigpc, sigsp, sigfp;
