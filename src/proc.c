@@ -990,6 +990,18 @@ void wakep(void)
     startm(NULL, true);
 }
 
+/* Sleeps on the m's note until a waker hands it a p in nextp, and takes it. */
+static void mpark(struct m *mp)
+{
+    mp->blocked = true;
+    notesleep(&mp->park);
+    noteclear(&mp->park);
+    mp->blocked = false;
+    struct p *pp = mp->nextp;
+    mp->nextp = NULL;
+    acquirep(mp, pp);
+}
+
 /* Parks the m until startm hands it a p. */
 static void stopm(struct m *mp)
 {
@@ -1000,13 +1012,7 @@ static void stopm(struct m *mp)
     lock(&sched.lock);
     mput(mp);
     unlock(&sched.lock);
-    mp->blocked = true;
-    notesleep(&mp->park);
-    noteclear(&mp->park);
-    mp->blocked = false;
-    struct p *pp = mp->nextp;
-    mp->nextp = NULL;
-    acquirep(mp, pp);
+    mpark(mp);
 }
 
 /* Hands off pp (owned by nobody) to an m if there is work for it. */
@@ -1067,14 +1073,7 @@ static void stoplockedm(struct m *mp)
     sched.nmidlelocked++;
     checkdead();
     unlock(&sched.lock);
-    mp->blocked = true;
-    notesleep(&mp->park);
-    noteclear(&mp->park);
-    mp->blocked = false;
-    /* The waker (startlockedm) took us off nmidlelocked. */
-    struct p *pp = mp->nextp;
-    mp->nextp = NULL;
-    acquirep(mp, pp);
+    mpark(mp); /* the waker (startlockedm) takes us off nmidlelocked */
 }
 
 /* gp is locked to another m: hand it our p and stop. */
