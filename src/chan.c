@@ -105,6 +105,35 @@ static NORETURN void block_forever(uint8_t reason)
     throw("unreachable");
 }
 
+/* The blocking half of a send or receive: queues a sudog for the calling g
+ * on q (c->lock held; gopark's commit releases it), parks, and returns
+ * whether a partner completed the operation (false: close woke us). */
+static bool chanwait(struct gort_chan *c, void *ep, struct waitq *q, uint8_t reason)
+{
+    struct g *gp = getg();
+    struct sudog *mysg = acquire_sudog();
+    mysg->releasetime = 0;
+    mysg->elem = ep;
+    mysg->waitlink = NULL;
+    mysg->g = gp;
+    mysg->isselect = false;
+    mysg->c = c;
+    gp->waiting = mysg;
+    gp->param_sg = NULL;
+    waitq_enqueue(q, mysg);
+    gopark(chanparkcommit, &c->lock, reason);
+
+    if (mysg != gp->waiting)
+        throw("G waiting list is corrupted");
+    gp->waiting = NULL;
+    gp->activestackchans = false;
+    gp->param_sg = NULL;
+    bool success = mysg->success;
+    mysg->c = NULL;
+    release_sudog(mysg);
+    return success;
+}
+
 bool chansend(struct gort_chan *c, const void *ep, bool block)
 {
     if (c == NULL) {
@@ -147,28 +176,8 @@ bool chansend(struct gort_chan *c, const void *ep, bool block)
         return false;
     }
 
-    struct g *gp = getg();
-    struct sudog *mysg = acquire_sudog();
-    mysg->releasetime = 0;
-    mysg->elem = (void *)ep;
-    mysg->waitlink = NULL;
-    mysg->g = gp;
-    mysg->isselect = false;
-    mysg->c = c;
-    gp->waiting = mysg;
-    gp->param_sg = NULL;
-    waitq_enqueue(&c->sendq, mysg);
-    gopark(chanparkcommit, &c->lock, WAIT_REASON_CHAN_SEND);
-
     /* A receiver took the value, or close woke us (success == false). */
-    if (mysg != gp->waiting)
-        throw("G waiting list is corrupted");
-    gp->waiting = NULL;
-    gp->activestackchans = false;
-    gp->param_sg = NULL;
-    bool closed = !mysg->success;
-    mysg->c = NULL;
-    release_sudog(mysg);
+    bool closed = !chanwait(c, (void *)ep, &c->sendq, WAIT_REASON_CHAN_SEND);
     if (closed) {
         if (!atomic_load_explicit(&c->closed, memory_order_relaxed))
             throw("chansend: spurious wakeup");
@@ -247,29 +256,8 @@ bool chanrecv(struct gort_chan *c, void *ep, bool block, bool *received)
         return false;
     }
 
-    struct g *gp = getg();
-    struct sudog *mysg = acquire_sudog();
-    mysg->releasetime = 0;
-    mysg->elem = ep;
-    mysg->waitlink = NULL;
-    mysg->g = gp;
-    mysg->isselect = false;
-    mysg->c = c;
-    gp->waiting = mysg;
-    gp->param_sg = NULL;
-    waitq_enqueue(&c->recvq, mysg);
-    gopark(chanparkcommit, &c->lock, WAIT_REASON_CHAN_RECEIVE);
-
     /* A sender gave us its value, or close zeroed *ep (success == false). */
-    if (mysg != gp->waiting)
-        throw("G waiting list is corrupted");
-    gp->waiting = NULL;
-    gp->activestackchans = false;
-    gp->param_sg = NULL;
-    bool success = mysg->success;
-    mysg->c = NULL;
-    release_sudog(mysg);
-    *received = success;
+    *received = chanwait(c, ep, &c->recvq, WAIT_REASON_CHAN_RECEIVE);
     return true;
 }
 
