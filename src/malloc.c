@@ -265,7 +265,7 @@ void *gort_malloc_noscan(size_t size) { return mallocgc(size, KIND_NOSCAN, NULL,
 void *gort_calloc(size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size)
-        panic_plain("runtime error: makeslice: len out of range");
+        panic_error("makeslice: len out of range");
     return mallocgc(n * size, KIND_CONSERVATIVE, NULL, 1);
 }
 
@@ -291,7 +291,7 @@ void *gort_new(const gort_type *t) { return mallocgc(t->size, type_kind(t), t, 1
 void *gort_new_array(const gort_type *t, size_t n)
 {
     if (t->size != 0 && n > SIZE_MAX / t->size)
-        panic_plain("runtime error: makeslice: len out of range");
+        panic_error("makeslice: len out of range");
     return mallocgc(n * t->size, type_kind(t), t, n);
 }
 
