@@ -856,16 +856,7 @@ static NORETURN void panic_during_panic(void)
 /* Go's crash(): die by SIGABRT with its default action. */
 NORETURN void crash(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGABRT, &sa, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGABRT);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    raise(SIGABRT);
-    _exit(2); /* the signal did not kill us (it cannot, but never return) */
+    diefromsignal(SIGABRT);
 }
 
 /* Go's dopanic_m: the tracebacks, then release the report.  Returns

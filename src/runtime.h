@@ -633,6 +633,9 @@ NORETURN void panic_plain(const char *msg);
 #define panic_error gort_panic_error
 #define panic_errorf gort_panic_errorf
 #define crash gort_crash
+#define diefromsignal gort_diefromsignal
+/* Kills the program with sig's default action (signal.c; Go's dieFromSignal). */
+NORETURN void diefromsignal(int sig);
 NORETURN void panic_error(const char *msg);
 NORETURN void panic_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The core of every panic (traceback.c prints its frames as "panic"). */

@@ -350,7 +350,7 @@ static void forward(int sig, siginfo_t *info, void *uctx)
 }
 
 /* Kills the program with sig's default action (Go's dieFromSignal). */
-static NORETURN void diefromsignal(int sig)
+NORETURN void diefromsignal(int sig)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
