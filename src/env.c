@@ -19,6 +19,7 @@
 
 struct debugvars debug = {
     .invalidptr = 1,
+    .gcdirty = 1,
 };
 int32_t traceback_level = 1;
 bool traceback_all = false;
@@ -54,6 +55,8 @@ static const struct {
     {"asyncpreemptoff", &debug.asyncpreemptoff},
     {"gccheckmark", &debug.gccheckmark},
     {"gcstoptheworld", &debug.gcstoptheworld},
+    {"gcstress", &debug.gcstress},
+    {"gcdirty", &debug.gcdirty},
     {"gctrace", &debug.gctrace},
     {"invalidptr", &debug.invalidptr},
     {"madvdontneed", &debug.madvdontneed},

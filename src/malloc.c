@@ -141,6 +141,16 @@ static uintptr_t nextfree(struct mcache *c, uint8_t spc, bool *refilled)
     return s->base + idx * s->elemsize;
 }
 
+/* Allocate black: an object made while marking is marked at birth, so the
+ * marker never has to trace it (mgcmark.c's essay). */
+static NOINLINE void gcmarknewobject(struct mcache *c, uintptr_t x)
+{
+    struct mspan *s = spanof_unchecked(x);
+    uintptr_t idx = s->divmul != 0 ? span_objindex(s, x) : 0;
+    __atomic_fetch_or(&s->gcmarkbits[idx / 64], 1ull << (idx % 64), __ATOMIC_RELAXED);
+    c->blackbytes += s->divmul != 0 ? s->elemsize : s->npages * PAGE_SIZE;
+}
+
 static NOINLINE void *malloc_large(struct mcache *c, size_t size, uint8_t kind,
                                    const gort_type *typ)
 {
@@ -158,6 +168,8 @@ static NOINLINE void *malloc_large(struct mcache *c, size_t size, uint8_t kind,
     s->alloccache = 0;
     if (s->needzero)
         memset((void *)s->base, 0, size);
+    if (atomic_load_explicit(&gcblack, memory_order_relaxed))
+        gcmarknewobject(c, s->base);
     c->nlargealloc++;
     c->largealloc_bytes += npages * PAGE_SIZE;
     atomic_fetch_add(&heap_live, npages * PAGE_SIZE);
@@ -191,6 +203,8 @@ static inline void *mallocgc_c(struct mcache *c, size_t size, uint8_t kind,
             ((uint64_t *)x)[0] = 0;
             ((uint64_t *)x)[1] = 0;
         }
+        if (unlikely(atomic_load_explicit(&gcblack, memory_order_relaxed)))
+            gcmarknewobject(c, x);
         if (size < c->tinyoffset || c->tiny == 0) {
             c->tiny = x;
             c->tinyoffset = size;
@@ -209,6 +223,8 @@ static inline void *mallocgc_c(struct mcache *c, size_t size, uint8_t kind,
             memset((void *)x, 0, s->elemsize);
         if (kind != KIND_NOSCAN)
             heapbits_set(x, s->elemsize, kind, typ, n);
+        if (unlikely(atomic_load_explicit(&gcblack, memory_order_relaxed)))
+            gcmarknewobject(c, x);
         return (void *)x;
     }
     *refilled = true;
@@ -234,6 +250,8 @@ static NOINLINE void *malloc_nop(size_t size, uint8_t kind, const gort_type *typ
  * growing the heap meanwhile.  x is the new object, live across both. */
 static NOINLINE void malloc_slow_checks(void *x)
 {
+    struct mspan *s = spanof_unchecked((uintptr_t)x);
+    gort_gcassist(s->npages * PAGE_SIZE);
     gc_trigger_check();
     if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
         struct g *gp = getg();
@@ -255,6 +273,10 @@ static inline void *mallocgc(size_t size, uint8_t kind, const gort_type *typ, si
     void *x = mallocgc_c(pp->mcache, size, kind, typ, n, &refilled);
     if (unlikely(refilled))
         malloc_slow_checks(x);
+    if (unlikely(debug.gcstress > 0)) {
+        gort_gcstress_tick();
+        gort_keep_alive(x);
+    }
     return x;
 }
 

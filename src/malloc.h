@@ -189,6 +189,7 @@ struct mcache {
     uint64_t nsmallalloc[NUM_SIZE_CLASSES]; /* objects handed out (net of flushes) */
     uint64_t nlargealloc;
     uint64_t largealloc_bytes;
+    uint64_t blackbytes; /* allocated black this cycle; taken at mark termination */
 };
 #define emptymspan gort_emptymspan
 #define mcache_alloc gort_mcache_alloc
@@ -298,6 +299,14 @@ bool sweepspan(struct mspan *s, bool keep);
 uintptr_t sweepone(void);
 /* Sweeps until npages pages were swept or nothing is left. */
 void sweep_reclaim(uintptr_t npages);
+
+/* mgc.c: while marking, new objects are born marked (allocate black). */
+#define gcblack gort_gcblack
+extern _Atomic bool gcblack;
+/* mgc.c: an allocating goroutine's share of the marking for bytes taken. */
+void gort_gcassist(uintptr_t bytes);
+/* mgc.c: GODEBUG=gcstress=N counts an allocation. */
+void gort_gcstress_tick(void);
 
 /* mgc.c: called where a span was handed out; may start a cycle. */
 #define gc_trigger_check gort_gc_trigger_check

@@ -96,9 +96,9 @@ static size_t finq_n, finq_cap;
 static struct gcpark finpark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
 static bool finrunning_started;
 
-/* Marks what each finalizer-bearing object reaches, then queues the ones
- * that were not reached.  World stopped. */
-void gort_markfinalizers(void)
+/* Marks what each finalizer-bearing object reaches, then (with queue)
+ * queues the ones that were not reached.  World stopped. */
+void gort_markfinalizers(bool queue)
 {
     for (size_t i = 0; i < finq_n; i++)
         gort_markobject((uintptr_t)finq[i].obj);
@@ -116,6 +116,8 @@ void gort_markfinalizers(void)
         }
     }
     gort_markdrain();
+    if (!queue)
+        return;
     /* Decide every entry before marking any queued object: entries in one
      * tiny block share the block's mark bit, and marking the block for the
      * first would hide the others (Go's sweep makes the same two passes). */

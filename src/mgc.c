@@ -1,39 +1,58 @@
 /*
- * mgc.c — the collector's driver and pacer (Go's mgc.go and mgcpacer.go),
- * step 1 of DESIGN.md's plan: a stop-the-world mark with lazy, concurrent
- * sweeping.
+ * mgc.c — the collector's driver and pacer (Go's mgc.go and mgcpacer.go).
  *
- * A cycle (gcstart), all with the world stopped:
- *   sweep termination  finish the previous cycle's sweep; flush every
- *                      mcache (cached spans go back to their mcentral,
- *                      tiny blocks are dropped), so no span is cached and
- *                      heap_live is exactly the allocated heap;
- *   mark               mgcmark.c, from the conservative roots;
- *   mark termination   queue finalizers, add 2 to sweepgen (every span
- *                      becomes unswept), reset heap_live to the marked
- *                      bytes, compute the next goal, print gctrace.
- * Then the world restarts, and the background sweeper and the finalizer
- * goroutine are woken.  Threads without a P are held off by gcache_lock,
- * which the cycle holds while the world is stopped.
+ * A cycle is Go's, less the write barrier (DESIGN.md "Collector", step 2):
+ *   STW1  sweep termination, world stopped: finish the previous cycle's
+ *         sweep; flush every mcache (cached spans go back to their
+ *         mcentral, tiny blocks are dropped), so heap_live is exact; turn
+ *         the phase to mark.  Short: no root is scanned here.
+ *   mark  concurrent, on the leader (a system goroutine, "GC worker"):
+ *         arm the dirty-page tracker over the heap, turn on allocate-black,
+ *         scan globals, registered roots and the stacks of stopped
+ *         goroutines, drain; then rounds of "rescan the marked objects on
+ *         pages written since the last round" (the tracker re-arms what it
+ *         reports) until a round finds little or DIRTY_ROUNDS have run.
+ *         Allocating goroutines assist (below).
+ *   STW2  mark termination, world stopped: the last dirty pages, globals,
+ *         registered roots, defer records and every stack that ran since
+ *         it was scanned; finalizers; the checkmark pass with
+ *         GODEBUG=gccheckmark=1; flush the mcaches; add 2 to sweepgen
+ *         (every span becomes unswept); heap_live = marked bytes; next
+ *         goal; gctrace.
+ * Then the background sweeper and the finalizer goroutine are woken.
+ * mgcmark.c's essay says why this finds every reachable object.  Threads
+ * without a P are held off by gcache_lock, which both pauses hold.
+ *
+ * The stop-the-world collector (step 1) remains: the whole mark in one
+ * pause on the calling goroutine.  It runs with GODEBUG=gcstoptheworld=1
+ * (=2 also sweeps in the pause), when the kernel offers no dirty tracking,
+ * and for cycles started before the helper goroutines exist.
  *
  * Pacing is Go's goal: marked + (marked + stacks + globals) * GOGC/100, at
  * least 4 MiB * GOGC/100, and under GOMEMLIMIT at most the limit less the
- * memory that is not heap.  A cycle starts when heap_live reaches the goal
- * itself (the trigger): with the world stopped for the whole mark there is
- * no concurrent phase that needs runway.  GOGC=off leaves only the memory
- * limit.  sysmon forces a cycle when none ran for 2 minutes, through a
- * parked system goroutine (forcegc), as Go does.
+ * memory that is not heap.  A concurrent cycle starts at the trigger, some
+ * runway before the goal (trigger_for).  While marking, an allocating
+ * goroutine pays for each span it takes with scan work in proportion (the
+ * assist ratio: scan work expected and not yet done over heap left before
+ * the goal); one that finds no work while the heap is past the hard goal
+ * (goal + 10%) waits for the cycle to end.  The leader takes the 25% of
+ * GOMAXPROCS Go gives its dedicated and fractional workers, resting when
+ * it is ahead of that share and no P is idle.  GOGC=off leaves only the
+ * memory limit.  sysmon forces a cycle when none ran for 2 minutes,
+ * through a parked system goroutine (forcegc), as Go does.
  *
  * The background sweeper (bgsweep) also scavenges: once the sweep is done
  * it returns free pages to the OS beyond what the next goal needs plus 10%
  * (Go's retainExtraPercent), or beyond 95% of the memory limit.
  *
- * GODEBUG: gctrace=1 prints Go's line; gcstoptheworld is what this
- * collector always does; invalidptr is checked on typed pointer slots
- * (mgcmark.c); gccheckmark has nothing to check until marking is
- * concurrent.
+ * GODEBUG: gctrace=1 prints Go's line (clock and CPU time of the two
+ * pauses and the mark); gcstoptheworld as above; gccheckmark verifies
+ * each concurrent mark; invalidptr is checked on typed pointer slots while
+ * the world is stopped; gcstress=N (gort's) starts a cycle every N
+ * allocations, for tests.
  */
 #include "mgc.h"
+#include "mgcdirty.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +77,9 @@ struct gcstate {
     uint64_t pause_total;
     uint64_t last_gc_unix;
     _Atomic int64_t last_gc_mono;
-    int64_t gc_cpu_ns;      /* GC CPU time: pauses x Ps */
+    int64_t gc_cpu_ns;      /* GC CPU time: pauses x Ps, assists, workers */
+    uint64_t lastscanwork;  /* bytes the last cycle scanned */
+    uint64_t lastrunway;    /* bytes allocated during the last concurrent mark */
 };
 static struct gcstate work = {
     .lock = MUTEX_INIT(LOCKRANK_GCROOTS),
@@ -66,6 +87,24 @@ static struct gcstate work = {
     .memlimit = INT64_MAX,
     .goal = HEAP_MINIMUM,
 };
+_Atomic bool gort_gcblack;            /* allocate black: malloc.c marks new objects */
+static _Atomic uint32_t gcphase;      /* GC_OFF, GC_MARK */
+enum { GC_OFF, GC_MARK };
+static struct gcpark leaderpark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
+
+/* Per-cycle state of a concurrent cycle: written by the goroutine that
+ * starts it (STW1), then the leader's until mark termination. */
+static struct {
+    uint32_t gen;          /* stack generation (never 0) */
+    bool forced;
+    int32_t procs;
+    int64_t tstart, tmark; /* STW1 began, concurrent mark began */
+    uint64_t heap0, goal, hardgoal;
+    uint64_t scan_expected; /* scan work this cycle is expected to do */
+    _Atomic int64_t assist_ratio; /* scan bytes per allocated byte, 16.16 */
+    _Atomic int64_t assist_ns, bg_ns;
+} cyc;
+
 static struct gcpark sweeppark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
 static struct gcpark forcegcpark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
 static _Atomic bool helpers_started; /* set once by gcenable; read by sysmon */
@@ -181,6 +220,25 @@ static uint64_t heapminimum(void)
     return work.gcpercent < 0 ? 0 : HEAP_MINIMUM * (uint64_t)work.gcpercent / 100;
 }
 
+/* Go's trigger: early enough that the concurrent mark, which allocation
+ * continues through, ends near the goal.  The runway is what the last
+ * concurrent mark allocated, bounded to 70%..95% of the way from the
+ * marked heap to the goal (Go's trigger bounds).  The stop-the-world
+ * collector needs no runway. */
+static uint64_t trigger_for(uint64_t goal)
+{
+    if (goal == UINT64_MAX || debug.gcstoptheworld > 0 || dirty_mode == DIRTY_NONE)
+        return goal;
+    uint64_t marked = work.lastmarked;
+    if (goal <= marked)
+        return goal;
+    uint64_t span = goal - marked;
+    uint64_t lo = marked + span * 7 / 10, hi = marked + span * 95 / 100;
+    uint64_t runway = work.lastrunway + work.lastrunway / 10;
+    uint64_t t = runway < goal ? goal - runway : 0;
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
 /* Sets the goal and trigger from the last mark.  work.lock held or world
  * stopped. */
 static void commit_goal(void)
@@ -208,7 +266,7 @@ static void commit_goal(void)
             goal = lim;
     }
     work.goal = goal;
-    atomic_store(&gc_trigger, goal);
+    atomic_store(&gc_trigger, trigger_for(goal));
 }
 
 void gort_gcinit(void)
@@ -264,39 +322,64 @@ static void fmt_ns_as_ms(char *buf, size_t n, uint64_t ns)
                  (unsigned long long)(x % pow));
 }
 
-static void gctrace(uint32_t n, int64_t tstart, int64_t tmark, int64_t tmarkend, int64_t tend,
-                    uint64_t heap0, uint64_t goal, int32_t procs, bool forced)
+/* Go's line: the clock and CPU times of STW1 (sweep termination), the
+ * concurrent mark (assist/background/idle CPU) and STW2 (mark
+ * termination); the heap at the start, at mark termination and marked. */
+static void gctrace(uint32_t n, int64_t tmarkend, int64_t tend, uint64_t heap1)
 {
-    char a[32], b[32], c[32], ca[32], cb[32], cc[32];
-    fmt_ns_as_ms(a, sizeof a, (uint64_t)(tmark - tstart));
-    fmt_ns_as_ms(b, sizeof b, (uint64_t)(tmarkend - tmark));
+    char a[32], b[32], c[32], ca[32], cas[32], cbg[32], cc[32];
+    int32_t procs = cyc.procs;
+    fmt_ns_as_ms(a, sizeof a, (uint64_t)(cyc.tmark - cyc.tstart));
+    fmt_ns_as_ms(b, sizeof b, (uint64_t)(tmarkend - cyc.tmark));
     fmt_ns_as_ms(c, sizeof c, (uint64_t)(tend - tmarkend));
-    fmt_ns_as_ms(ca, sizeof ca, (uint64_t)(tmark - tstart) * (uint64_t)procs);
-    fmt_ns_as_ms(cb, sizeof cb, (uint64_t)(tmarkend - tmark));
+    fmt_ns_as_ms(ca, sizeof ca, (uint64_t)(cyc.tmark - cyc.tstart) * (uint64_t)procs);
+    fmt_ns_as_ms(cas, sizeof cas, (uint64_t)atomic_load(&cyc.assist_ns));
+    fmt_ns_as_ms(cbg, sizeof cbg, (uint64_t)atomic_load(&cyc.bg_ns));
     fmt_ns_as_ms(cc, sizeof cc, (uint64_t)(tend - tmarkend) * (uint64_t)procs);
-    int64_t since = tstart - runtime_inittime;
+    int64_t since = cyc.tstart - runtime_inittime;
     int64_t elapsed = (tend - runtime_inittime) * procs;
     int pct = elapsed > 0 ? (int)(work.gc_cpu_ns * 100 / elapsed) : 0;
     char line[512];
     snprintf(line, sizeof line,
-             "gc %u @%lld.%03llds %d%%: %s+%s+%s ms clock, %s+0/%s/0+%s ms cpu, "
+             "gc %u @%lld.%03llds %d%%: %s+%s+%s ms clock, %s+%s/%s/0+%s ms cpu, "
              "%llu->%llu->%llu MB, %llu MB goal, %llu MB stacks, %llu MB globals, %d P%s\n",
              n, (long long)(since / 1000000000), (long long)(since / 1000000 % 1000), pct, a, b,
-             c, ca, cb, cc, (unsigned long long)(heap0 >> 20), (unsigned long long)(heap0 >> 20),
-             (unsigned long long)(gort_heap_marked >> 20), (unsigned long long)(goal >> 20),
+             c, ca, cas, cbg, cc, (unsigned long long)(cyc.heap0 >> 20),
+             (unsigned long long)(heap1 >> 20),
+             (unsigned long long)(atomic_load(&gort_heap_marked) >> 20),
+             (unsigned long long)(cyc.goal >> 20),
              (unsigned long long)(gort_scan_stacks_bytes >> 20),
              (unsigned long long)(gort_scan_globals_bytes >> 20), procs,
-             forced ? " (forced)" : "");
+             cyc.forced ? " (forced)" : "");
     print("%s", line);
 }
 
 /* ---- the cycle ------------------------------------------------------------ */
+
+/* Goroutines waiting for a cycle to end (gort_gc, assists over the hard
+ * goal), linked through schedlink (they are on no run queue). */
+static struct {
+    struct mutex lock; /* LOCKRANK_GCPARK */
+    struct g *head;
+} cyclewait = {.lock = MUTEX_INIT(LOCKRANK_GCPARK)};
 
 static void flush_mcaches(void)
 {
     int32_t n = atomic_load(&nallmcache);
     for (int32_t i = 0; i < n; i++)
         mcache_flush(allmcache[i]);
+}
+
+/* World stopped: the bytes allocated black since the last call. */
+static uint64_t take_blackbytes(void)
+{
+    uint64_t sum = 0;
+    int32_t n = atomic_load(&nallmcache);
+    for (int32_t i = 0; i < n; i++) {
+        sum += allmcache[i]->blackbytes;
+        allmcache[i]->blackbytes = 0;
+    }
+    return sum;
 }
 
 void gort_world_stop_heap(void)
@@ -311,32 +394,62 @@ void gort_world_start_heap(void)
     start_the_world();
 }
 
-static void gcstart(bool forced)
+static bool cyclewait_unlock(struct g *gp, void *arg)
 {
-    uint32_t zero = 0;
-    if (!atomic_compare_exchange_strong(&work.running, &zero, 1))
+    (void)gp;
+    (void)arg;
+    unlock(&cyclewait.lock);
+    return true;
+}
+
+/* Parks until the running cycle ends; returns at once if none runs.
+ * work.running is cleared under cyclewait.lock, so a waiter that saw it
+ * set is always woken. */
+static void wait_cycle(void)
+{
+    struct g *gp = getg();
+    lock(&cyclewait.lock);
+    if (!atomic_load(&work.running)) {
+        unlock(&cyclewait.lock);
         return;
-    int64_t tstart = nanotime();
-    gort_world_stop_heap();
-    int32_t procs = atomic_load(&gomaxprocs);
-    while (sweepone() != (uintptr_t)-1)
-        ;
-    flush_mcaches();
-    uint64_t heap0 = atomic_load(&heap_live);
-    uint64_t goal = work.goal;
-    int64_t tmark = nanotime();
-    lock(&work.lock);
-    gort_gcmark();
-    int64_t tmarkend = nanotime();
+    }
+    gp->schedlink = cyclewait.head;
+    cyclewait.head = gp;
+    gopark(cyclewait_unlock, NULL, WAIT_REASON_GARBAGE_COLLECTION);
+}
+
+/* Ends the cycle: clears work.running and wakes the waiters. */
+static void end_cycle(void)
+{
+    lock(&cyclewait.lock);
+    atomic_store(&work.running, 0);
+    struct g *list = cyclewait.head;
+    cyclewait.head = NULL;
+    unlock(&cyclewait.lock);
+    while (list != NULL) {
+        struct g *gp = list;
+        list = gp->schedlink;
+        gp->schedlink = NULL;
+        goready(gp);
+    }
+}
+
+/* Mark termination's bookkeeping, world stopped, work.lock held: the
+ * sweep generation turns, the heap's new size and goal, the statistics
+ * and the trace line.  pause is the cycle's stop-the-world time. */
+static void finish_cycle(int64_t tmarkend, int64_t tend, uint64_t heap1, uint64_t pause,
+                         int64_t gccpu)
+{
     atomic_fetch_add(&mheap_.sweepgen, 2);
     gort_sweep_reset();
-    atomic_store(&heap_live, gort_heap_marked);
-    work.lastmarked = gort_heap_marked;
+    uint64_t marked = atomic_load(&gort_heap_marked);
+    if (heap1 > cyc.heap0 && cyc.tmark != tmarkend)
+        work.lastrunway = heap1 - cyc.heap0; /* allocated while marking */
+    atomic_store(&heap_live, marked);
+    work.lastmarked = marked;
+    work.lastscanwork = atomic_load(&gort_scanwork);
     commit_goal();
-    unlock(&work.lock);
-    int64_t tend = nanotime();
     uint32_t n = atomic_load(&work.numgc);
-    uint64_t pause = (uint64_t)(tend - tstart);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t unixnow = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -344,18 +457,278 @@ static void gcstart(bool forced)
     work.pause_end[n % 256] = unixnow;
     work.pause_total += pause;
     work.last_gc_unix = unixnow;
-    work.gc_cpu_ns += (int64_t)pause * procs;
+    work.gc_cpu_ns += gccpu;
     atomic_store(&work.last_gc_mono, tend);
-    if (forced)
+    if (cyc.forced)
         atomic_fetch_add(&work.numforced, 1);
-    atomic_store(&work.numgc, n + 1);
     if (debug.gctrace > 0)
-        gctrace(n + 1, tstart, tmark, tmarkend, tend, heap0, goal, procs, forced);
-    gort_world_start_heap();
-    atomic_store(&work.running, 0);
+        gctrace(n + 1, tmarkend, tend, heap1);
+    atomic_store(&work.numgc, n + 1);
+}
+
+/* After the world restarts: the sweeper, finalizers, and whoever waits. */
+static void after_cycle(void)
+{
+    end_cycle();
     if (helpers_started) {
         gort_gcpark_wake(&sweeppark);
         gort_finalizers_wake();
+    }
+}
+
+/* Sweep termination (world stopped): finish the previous cycle's sweep and
+ * empty every mcache, so that no span is cached and heap_live is exact. */
+static void sweep_termination(void)
+{
+    while (sweepone() != (uintptr_t)-1)
+        ;
+    flush_mcaches();
+}
+
+/* The stop-the-world collector: the whole cycle in one pause, on the
+ * calling goroutine (gcstoptheworld=1, no dirty tracking, or before the
+ * helper goroutines exist). */
+static void gcstart_stw(bool forced)
+{
+    cyc.forced = forced;
+    cyc.tstart = nanotime();
+    gort_world_stop_heap();
+    cyc.procs = atomic_load(&gomaxprocs);
+    sweep_termination();
+    cyc.heap0 = atomic_load(&heap_live);
+    cyc.goal = work.goal;
+    lock(&work.lock);
+    cyc.tmark = nanotime();
+    gort_gcmark();
+    int64_t tmarkend = nanotime();
+    take_blackbytes();
+    finish_cycle(tmarkend, tmarkend, cyc.heap0, (uint64_t)(tmarkend - cyc.tstart),
+                 (tmarkend - cyc.tstart) * cyc.procs);
+    if (debug.gcstoptheworld >= 2) /* Go's mode 2: the sweep too */
+        while (sweepone() != (uintptr_t)-1)
+            ;
+    unlock(&work.lock);
+    gort_world_start_heap();
+    after_cycle();
+}
+
+static void update_assist_ratio(void);
+
+static bool concurrent_ok(void)
+{
+    return helpers_started && debug.gcstoptheworld == 0 && dirty_mode != DIRTY_NONE;
+}
+
+static void gcstart(bool forced)
+{
+    uint32_t zero = 0;
+    if (!atomic_compare_exchange_strong(&work.running, &zero, 1))
+        return;
+    if (!concurrent_ok()) {
+        gcstart_stw(forced);
+        return;
+    }
+    /* STW1, sweep termination. */
+    int64_t tstart = nanotime();
+    gort_world_stop_heap();
+    sweep_termination();
+    cyc.forced = forced;
+    cyc.tstart = tstart;
+    cyc.procs = atomic_load(&gomaxprocs);
+    cyc.heap0 = atomic_load(&heap_live);
+    lock(&work.lock);
+    cyc.goal = work.goal;
+    cyc.hardgoal = cyc.goal == UINT64_MAX ? UINT64_MAX : cyc.goal + cyc.goal / 10;
+    cyc.scan_expected = work.lastscanwork != 0 ? work.lastscanwork : work.lastmarked;
+    unlock(&work.lock);
+    if (++cyc.gen == 0)
+        cyc.gen = 1;
+    atomic_store(&cyc.assist_ns, 0);
+    atomic_store(&cyc.bg_ns, 0);
+    update_assist_ratio();
+    atomic_store(&gcphase, GC_MARK);
+    cyc.tmark = nanotime();
+    gort_world_start_heap();
+    gort_gcpark_wake(&leaderpark);
+}
+
+/* Go's assist ratio: the scan work left over the allocation left before
+ * the (hard) goal. */
+static void update_assist_ratio(void)
+{
+    uint64_t done = atomic_load(&gort_scanwork);
+    uint64_t left = cyc.scan_expected > done ? cyc.scan_expected - done : cyc.scan_expected / 10;
+    uint64_t live = atomic_load(&heap_live);
+    uint64_t goal = live < cyc.goal ? cyc.goal : cyc.hardgoal;
+    uint64_t dist = goal > live ? goal - live : 0;
+    if (dist < (64u << 10))
+        dist = 64u << 10;
+    uint64_t r = (left << 16) / dist;
+    if (r > ((uint64_t)64 << 16))
+        r = (uint64_t)64 << 16;
+    atomic_store(&cyc.assist_ratio, (int64_t)r);
+}
+
+/* An allocating goroutine pays for bytes it took during marking with scan
+ * work (Go's gcAssistAlloc).  If there is no work to do and the heap is
+ * past its hard goal, it waits for the cycle to end. */
+void gort_gcassist(uintptr_t bytes)
+{
+    if (atomic_load_explicit(&gcphase, memory_order_relaxed) != GC_MARK)
+        return;
+    struct g *gp = getg();
+    if (gp->m->locks > 0 || gp->system)
+        return;
+    int64_t debt = (int64_t)(((__uint128_t)bytes * (uint64_t)atomic_load(&cyc.assist_ratio)) >> 16);
+    if (debt <= 0)
+        return;
+    int64_t t0 = nanotime();
+    struct gcwork w = {0};
+    bool paid = gcdrain(&w, debt, true);
+    gcw_dispose(&w);
+    atomic_fetch_add(&cyc.assist_ns, nanotime() - t0);
+    if (!paid && atomic_load(&heap_live) >= cyc.hardgoal)
+        wait_cycle();
+}
+
+/* How long the leader should rest so that marking uses its 25% of the
+ * Ps while none is idle (Go's dedicated + fractional workers). */
+static int64_t worker_rest(void)
+{
+    if (atomic_load(&sched.npidle) > 0)
+        return 0;
+    int64_t now = nanotime(), used = atomic_load(&cyc.bg_ns);
+    int64_t allowed = (now - cyc.tmark) * cyc.procs / 4;
+    if (used <= allowed)
+        return 0;
+    int64_t rest = (used - allowed) * 4 / cyc.procs;
+    return rest < 100000 ? 100000 : rest > 10000000 ? 10000000 : rest;
+}
+
+/* The other background workers, when GOMAXPROCS calls for more than one:
+ * they drain while there is work, and park when there is none; the leader
+ * wakes them whenever it has work to share. */
+#define MAX_MARK_WORKERS 64
+static struct gcpark workerpark[MAX_MARK_WORKERS];
+static int32_t nworkers = 1; /* started, the leader included; the leader's */
+
+static void bgmark_worker(void *arg)
+{
+    struct gcpark *pk = arg;
+    for (;;) {
+        gort_gcpark_wait(pk, WAIT_REASON_GC_WORKER_IDLE);
+        struct gcwork w = {0};
+        while (atomic_load(&gcphase) == GC_MARK) {
+            int64_t t0 = nanotime();
+            bool more = gcdrain(&w, 1 << 20, true);
+            atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+            if (!more)
+                break;
+            gort_markyield(&w);
+            int64_t rest = worker_rest();
+            if (rest > 0) {
+                gcw_dispose(&w);
+                gort_sleep(rest);
+            }
+        }
+        gcw_dispose(&w);
+    }
+}
+
+/* 25% of GOMAXPROCS, rounded, at least one (the leader). */
+static void wake_workers(void)
+{
+    int32_t want = (cyc.procs + 2) / 4;
+    if (want > MAX_MARK_WORKERS)
+        want = MAX_MARK_WORKERS;
+    for (; nworkers < want; nworkers++) {
+        workerpark[nworkers] = (struct gcpark){MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
+        gort_go_system(bgmark_worker, &workerpark[nworkers]);
+    }
+    for (int32_t i = 1; i < want; i++)
+        gort_gcpark_wake(&workerpark[i]);
+}
+
+/* Drains until no grey object is left, yielding as the scheduler asks and
+ * resting to keep to the background share. */
+static void leader_drain(struct gcwork *w)
+{
+    gcw_dispose(w); /* share what the leader holds */
+    wake_workers();
+    for (;;) {
+        int64_t t0 = nanotime();
+        bool more = gcdrain(w, 1 << 20, true);
+        atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+        update_assist_ratio();
+        if (!more)
+            return;
+        gort_markyield(w);
+        int64_t rest = worker_rest();
+        if (rest > 0) {
+            gcw_dispose(w);
+            gort_sleep(rest);
+        }
+    }
+}
+
+#define DIRTY_ROUNDS 8
+#define DIRTY_SMALL 256 /* OS pages (1 MiB) left for the final pause */
+
+/* The concurrent mark and mark termination, on the leader goroutine. */
+static void gcmark_concurrent(void)
+{
+    struct gcwork w = {0};
+    uint32_t gen = cyc.gen;
+    int64_t t0 = nanotime();
+    /* Arm before any object is scanned; only then may new objects be
+     * black (mgcmark.c's essay). */
+    dirty_arm(mheap_.base, mheap_.base + __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE));
+    atomic_store(&gort_gcblack, true);
+    lock(&work.lock);
+    gort_markglobals_concurrent(&w);
+    unlock(&work.lock);
+    atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+    gort_markstacks_concurrent(&w, gen);
+    for (int round = 0;; round++) {
+        leader_drain(&w);
+        int64_t t1 = nanotime();
+        size_t n = gort_markdirty(&w, true);
+        atomic_fetch_add(&cyc.bg_ns, nanotime() - t1);
+        if (round + 1 >= DIRTY_ROUNDS || n <= DIRTY_SMALL) {
+            leader_drain(&w);
+            break;
+        }
+    }
+    gcw_dispose(&w);
+
+    /* STW2, mark termination. */
+    int64_t tmarkend = nanotime();
+    gort_world_stop_heap();
+    atomic_store(&gort_gcblack, false);
+    lock(&work.lock);
+    gort_markterm(getg(), gen);
+    if (debug.gccheckmark > 0)
+        gort_checkmark(getg());
+    uint64_t heap1 = atomic_load(&heap_live);
+    flush_mcaches();
+    atomic_fetch_add(&gort_heap_marked, take_blackbytes());
+    atomic_store(&gcphase, GC_OFF);
+    int64_t tend = nanotime();
+    uint64_t pause = (uint64_t)(cyc.tmark - cyc.tstart) + (uint64_t)(tend - tmarkend);
+    finish_cycle(tmarkend, tend, heap1, pause,
+                 (int64_t)pause * cyc.procs + atomic_load(&cyc.assist_ns) +
+                     atomic_load(&cyc.bg_ns));
+    unlock(&work.lock);
+    gort_world_start_heap();
+    after_cycle();
+}
+
+static void bgmark_leader(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        gort_gcpark_wait(&leaderpark, WAIT_REASON_GC_WORKER_IDLE);
+        gcmark_concurrent();
     }
 }
 
@@ -370,15 +743,30 @@ void gc_trigger_check(void)
     gcstart(false);
 }
 
+/* GODEBUG=gcstress=N: a cycle every N allocations (test mode). */
+void gort_gcstress_tick(void)
+{
+    static _Atomic uint64_t count;
+    if (atomic_fetch_add_explicit(&count, 1, memory_order_relaxed) % (uint64_t)debug.gcstress != 0)
+        return;
+    struct g *gp = getg();
+    struct m *mp = gp->m;
+    if (mp->locks > 0 || gp == mp->g0 || mp->p == NULL || gp->system ||
+        atomic_load(&work.running))
+        return;
+    gcstart(false);
+}
+
 void gort_gc(void)
 {
-    uint32_t n = atomic_load(&work.numgc);
     /* Go's runtime.GC: a complete cycle that started after this call. */
-    while (atomic_load(&work.numgc) < n + 1 + (atomic_load(&work.running) ? 1 : 0)) {
-        if (atomic_load(&work.running))
-            gort_gosched();
-        else
+    uint32_t n = atomic_load(&work.numgc);
+    uint32_t want = n + 1 + (atomic_load(&work.running) ? 1 : 0);
+    while (atomic_load(&work.numgc) < want) {
+        if (!atomic_load(&work.running))
             gcstart(true);
+        else
+            wait_cycle();
     }
     while (sweepone() != (uintptr_t)-1)
         ;
@@ -388,6 +776,8 @@ void gort_gc(void)
 
 static void bgscavenge_step(void)
 {
+    if (atomic_load(&gcphase) != GC_OFF)
+        return; /* not while marking: it would only compete for the CPU */
     lock(&mheap_.lock); /* used and nscav change as the heap grows and scavenges */
     uint64_t retained = mheap_.used - mheap_.pages.nscav * PAGE_SIZE;
     unlock(&mheap_.lock);
@@ -461,6 +851,7 @@ void gort_gcenable(void)
 {
     helpers_started = true;
     gort_go_system(bgsweep, NULL);
+    gort_go_system(bgmark_leader, NULL);
     gort_go_system(forcegchelper, NULL);
     gort_finalizer_start();
 }

@@ -9,9 +9,36 @@
 #include "malloc.h"
 
 /* mgcmark.c */
-extern uint64_t gort_heap_marked;         /* bytes marked this cycle */
+/* A marker's own grey objects and counts; see mgcmark.c. */
+struct gcwork {
+    struct workbuf *buf;   /* a buffer of grey objects, or NULL */
+    uint64_t bytes_marked; /* added to gort_heap_marked by gcw_dispose */
+    uint64_t scanwork;     /* bytes scanned; added to gort_scanwork */
+    bool checkptr;         /* the world is stopped: check typed slots */
+};
+#define gcw_dispose gort_gcw_dispose
+#define gcdrain gort_gcdrain
+extern _Atomic uint64_t gort_heap_marked; /* bytes marked this cycle */
+extern _Atomic uint64_t gort_scanwork;    /* bytes scanned this cycle */
 extern uint64_t gort_scan_stacks_bytes;   /* stack bytes scanned this cycle */
 extern uint64_t gort_scan_globals_bytes;  /* data/bss bytes scanned this cycle */
+/* Gives w's buffer to the pool and its counts to the totals. */
+void gcw_dispose(struct gcwork *w);
+/* Scans grey objects until there are none (false), or until budget bytes
+ * were scanned (budget >= 0) or, if preemptible, the world is stopping or
+ * the g was asked to yield (true). */
+bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible);
+bool gort_markwork_available(void);
+void gort_markyield(struct gcwork *w);
+/* Concurrent phase (leader): globals and registered roots (work.lock
+ * held); stacks (no lock held: it yields); dirty pages (rearm: again). */
+void gort_markglobals_concurrent(struct gcwork *w);
+void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen);
+size_t gort_markdirty(struct gcwork *w, bool rearm);
+/* World stopped: finish a concurrent mark; verify it (gccheckmark). */
+void gort_markterm(struct g *skip, uint32_t gen);
+void gort_checkmark(struct g *skip);
+/* World stopped: the whole mark (gcstoptheworld, no dirty tracking). */
 void gort_gcmark(void);
 void gort_markdrain(void);
 void gort_markobject(uintptr_t p);         /* p may be any word */
@@ -42,7 +69,9 @@ void **gort_addrmap_find(struct addrmap *m, uintptr_t k);
 void gort_addrmap_put(struct addrmap *m, uintptr_t k, void *v);
 bool gort_addrmap_del(struct addrmap *m, uintptr_t k);
 
-void gort_markfinalizers(void);
+/* World stopped: marks what finalizers keep alive; with queue, queues the
+ * finalizers of unreachable objects. */
+void gort_markfinalizers(bool queue);
 void gort_finalizers_wake(void);
 void gort_finalizer_start(void);
 

@@ -1,79 +1,243 @@
 /*
  * mgcmark.c — marking: from the roots, set the mark bit of every reachable
- * object (Go's mgcmark.go, with conservative roots).
+ * object (Go's mgcmark.go and mgcwork.go, with conservative roots and no
+ * write barrier).
  *
- * Runs with the world stopped, on the goroutine that started the cycle,
- * single-threaded: an explicit mark stack (a MAP_NORESERVE region, so no
- * recursion and no allocation), drained to empty.  Grey = on the stack;
- * black = marked and popped.
+ * Work.  Grey objects (marked, not yet scanned) sit in workbufs: a marker
+ * fills and drains a buffer of its own (struct gcwork, no locking), and
+ * trades full buffers for empty ones through one global pool (wpool), as
+ * Go's gcWork does.  Several markers run at once — the background workers,
+ * allocating goroutines paying their assist debt — so a mark bit is set by
+ * an atomic OR, and the first to set it queues the object.  A marker gives
+ * its buffer back (gcw_dispose) before anything can switch its goroutine
+ * out: runtime code is never preempted asynchronously, so no grey object is
+ * ever stranded in a buffer nobody will drain, and the final pause, which
+ * runs with every marker stopped, sees all remaining work in the pool.
  *
  * Roots, all scanned conservatively (every aligned word that points into an
  * allocated object, at its start or inside it, marks that object):
- *   - every goroutine's stack: from its saved SP (where the switch frame
+ *   - every goroutine's stack, from its saved SP (where the switch frame
  *     holds its callee-saved registers, or the preemption trampoline its
- *     whole register file) to stack_hi; the running goroutine's from the
- *     current SP after spilling its own registers; a goroutine in a
- *     syscall (running C code with no P) over its whole stack, since its
- *     SP moves, and the callee-saved registers gort_syscall_enter stored;
+ *     whole register file) to stack_hi; a goroutine in a syscall (running C
+ *     code with no P) over its whole stack, since its SP moves, plus the
+ *     callee-saved registers gort_syscall_enter stored;
  *   - the writable PT_LOAD segments (data, bss) of the executable and of
- *     every loaded shared object, found with dl_iterate_phdr, less the
- *     heap's own metadata (mheap_);
- *   - each goroutine's deferred-call records (malloc'ed by panic.c; their
- *     arguments may be the only reference to an object);
+ *     every loaded shared object (dl_iterate_phdr), less the heap's own
+ *     metadata (mheap_);
+ *   - each goroutine's deferred-call records (malloc'ed by panic.c);
  *   - ranges given to gort_add_roots, uncollectable objects, objects
  *     waiting on the finalizer queue, and the contents (not the object
  *     itself) of every object that has a finalizer (mfinal.c).
  * Heap objects are scanned by kind: noscan spans never; small objects in
  * scan spans by their heapbits; large objects by their span's kind and
- * type.  Typed pointer slots that point into the heap's range but not into
- * an in-use span are reported as Go does when GODEBUG=invalidptr=1 (the
- * default); conservative words cannot be held to that.
+ * type.
  *
- * The reads of stacks and globals touch memory the sanitizers consider
- * poisoned (ASan redzones) or racy (TSan), so the scanning loops are not
- * instrumented.
+ * Concurrent marking (mgc.c drives the phases).  C code has no write
+ * barrier, so what the mutator changes behind the marker is found after the
+ * fact:
+ *   - heap pages: the dirty-page tracker (mgcdirty.c) reports every page
+ *     written since it was armed; markdirty rescans the marked objects on
+ *     those pages.  Armed before any object is scanned, so a write either
+ *     precedes the scan of its page or is reported.
+ *   - stacks: a goroutine's stack is scanned while the goroutine is parked
+ *     or runnable, and it is then "clean" for this cycle (g.gcscangen) until
+ *     it runs again: execute stores 0 there after making the goroutine
+ *     RUNNING.  The scanner stores the generation first and then reads the
+ *     status (a full fence between), so either it sees RUNNING and leaves
+ *     the stack to the final pause, or the goroutine's next run erases the
+ *     generation.  A parked goroutine's status turns WAITING only on the far
+ *     side of its switch (proc.c), when its registers are saved and its SP
+ *     final.  The final pause rescans every stack that is not clean, so a
+ *     goroutine that slept through the cycle costs nothing there.
+ *   - globals, registered roots and defer records are not tracked: the
+ *     final pause rescans them whole (defer records only there, since a
+ *     running goroutine frees them).
+ * Objects allocated during marking are black (mgc.c sets their bit), and
+ * live on pages the tracker reports once written, so their contents are
+ * rescanned without being traced.  What a concurrent marker reads may be
+ * half-written (an object being initialised); that is harmless for a
+ * conservative reader, and the page is dirty, so it is read again.  Only
+ * the invalid-pointer check of typed slots waits for a stopped world.
+ *
+ * The reads of stacks, globals and objects race with their owners by
+ * design and touch memory the sanitizers consider poisoned (ASan redzones),
+ * so the scanning loops are not instrumented.
+ *
+ * Checkmark (GODEBUG=gccheckmark=1): after the final pause's mark, with the
+ * world still stopped, the mark bits are set aside, everything is marked
+ * again from scratch and single-threaded, and any object marked by that
+ * pass but not by the concurrent one is a lost object: fatal.
  */
 #include "malloc.h"
 #include "mgc.h"
+#include "mgcdirty.h"
 
 #include <link.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #define NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
-#define MARKSTACK_BYTES ((size_t)4 << 30)
+#define WORKBUF_N 510 /* a 4 KiB buffer */
 
-static uintptr_t *markstack;
-static size_t markstack_n;
-static size_t markstack_hiwater;
-uint64_t gort_heap_marked;
-uint64_t gort_scan_stacks_bytes, gort_scan_globals_bytes;
+struct workbuf {
+    struct workbuf *next; /* in a pool list; wpool.lock */
+    uintptr_t n;          /* objects in obj[]; the owner's */
+    uintptr_t obj[WORKBUF_N];
+};
 
-static inline void push(uintptr_t b)
+/* The global pool of grey objects.  Buffers are never freed: a cycle's
+ * peak stays allocated for the next (as Go keeps its workbuf spans). */
+static struct {
+    struct mutex lock;     /* LOCKRANK_GCWORK: the two lists */
+    struct workbuf *full;  /* buffers with work */
+    struct workbuf *empty; /* spare buffers */
+    _Atomic uint64_t nfull;
+} wpool = {.lock = MUTEX_INIT(LOCKRANK_GCWORK)};
+
+_Atomic uint64_t gort_heap_marked;
+uint64_t gort_scan_stacks_bytes, gort_scan_globals_bytes; /* leader / stopped world */
+_Atomic uint64_t gort_scanwork;                           /* bytes scanned this cycle */
+_Atomic uint32_t gort_gcscangen;                          /* the cycle's stack generation */
+
+/* The gcwork used by the entry points that name none (mfinal.c, mgc.c's
+ * registered roots): the leader's, set by whoever runs those. */
+static struct gcwork *curw;
+
+static struct workbuf *getempty(void)
 {
-    if (unlikely(markstack_n * sizeof(uintptr_t) >= MARKSTACK_BYTES))
-        throw("runtime: mark stack overflow");
-    markstack[markstack_n++] = b;
+    lock(&wpool.lock);
+    struct workbuf *b = wpool.empty;
+    if (b != NULL)
+        wpool.empty = b->next;
+    unlock(&wpool.lock);
+    if (b == NULL)
+        b = persistentalloc(sizeof *b, &mheap_.gc_sys);
+    b->n = 0;
+    b->next = NULL;
+    return b;
+}
+
+static void putfull(struct workbuf *b)
+{
+    lock(&wpool.lock);
+    b->next = wpool.full;
+    wpool.full = b;
+    atomic_fetch_add_explicit(&wpool.nfull, 1, memory_order_relaxed);
+    unlock(&wpool.lock);
+}
+
+static void putempty(struct workbuf *b)
+{
+    lock(&wpool.lock);
+    b->next = wpool.empty;
+    wpool.empty = b;
+    unlock(&wpool.lock);
+}
+
+static struct workbuf *getfull(void)
+{
+    if (atomic_load_explicit(&wpool.nfull, memory_order_relaxed) == 0)
+        return NULL;
+    lock(&wpool.lock);
+    struct workbuf *b = wpool.full;
+    if (b != NULL) {
+        wpool.full = b->next;
+        atomic_fetch_sub_explicit(&wpool.nfull, 1, memory_order_relaxed);
+    }
+    unlock(&wpool.lock);
+    return b;
+}
+
+bool gort_markwork_available(void)
+{
+    return atomic_load_explicit(&wpool.nfull, memory_order_relaxed) != 0;
+}
+
+static inline void push(struct gcwork *w, uintptr_t b)
+{
+    struct workbuf *wb = w->buf;
+    if (unlikely(wb == NULL || wb->n == WORKBUF_N)) {
+        if (wb != NULL)
+            putfull(wb);
+        wb = w->buf = getempty();
+    }
+    wb->obj[wb->n++] = b;
+}
+
+static inline bool pop(struct gcwork *w, uintptr_t *b)
+{
+    struct workbuf *wb = w->buf;
+    if (unlikely(wb == NULL || wb->n == 0)) {
+        struct workbuf *f = getfull();
+        if (f == NULL)
+            return false;
+        if (wb != NULL)
+            putempty(wb);
+        wb = w->buf = f;
+    }
+    *b = wb->obj[--wb->n];
+    return true;
+}
+
+void gcw_dispose(struct gcwork *w)
+{
+    if (w->buf != NULL) {
+        if (w->buf->n > 0)
+            putfull(w->buf);
+        else
+            putempty(w->buf);
+        w->buf = NULL;
+    }
+    if (w->bytes_marked != 0)
+        atomic_fetch_add(&gort_heap_marked, w->bytes_marked);
+    if (w->scanwork != 0)
+        atomic_fetch_add(&gort_scanwork, w->scanwork);
+    w->bytes_marked = 0;
+    w->scanwork = 0;
+}
+
+/* ---- greying -------------------------------------------------------------- */
+
+/* The in-use span holding p, read as a concurrent marker must: spans are
+ * published by mheap_alloc with release stores. */
+static inline struct mspan *spanof_marker(uintptr_t p)
+{
+    if (p - mheap_.base >= __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE))
+        return NULL;
+    struct mspan *s = __atomic_load_n(&mheap_.spans[(p - mheap_.base) >> PAGE_SHIFT],
+                                      __ATOMIC_ACQUIRE);
+    if (s == NULL || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_INUSE ||
+        p >= s->limit)
+        return NULL;
+    return s;
+}
+
+/* Sets the mark bit of object idx of s; true if this call set it. */
+static inline bool setmark(struct mspan *s, uintptr_t idx)
+{
+    uint64_t bit = 1ull << (idx % 64), *w = &s->gcmarkbits[idx / 64];
+    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
+        return false;
+    return !(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit);
 }
 
 /* Marks the object holding p, if p points into one; queues it for scanning
  * if it may hold pointers. */
-static inline void greyobject(uintptr_t p)
+NO_SANITIZE static inline void greyobject(struct gcwork *w, uintptr_t p)
 {
-    if (p - mheap_.base >= mheap_.used)
-        return;
-    struct mspan *s = spanof_unchecked(p);
-    if (s == NULL || s->state != SPAN_INUSE || p >= s->limit)
+    struct mspan *s = spanof_marker(p);
+    if (s == NULL)
         return;
     uintptr_t idx = s->divmul != 0 ? span_objindex(s, p) : 0;
-    if (!span_isallocated(s, idx))
+    /* span_isallocated, racy against the span's owner allocating: a slot
+     * it takes meanwhile is allocated black, so missing it loses nothing.
+     * Spelled out here: an inlined copy would be instrumented. */
+    if (!(idx < *(volatile uint32_t *)&s->freeindex || (s->allocbits[idx / 64] >> (idx % 64) & 1)) ||
+        !setmark(s, idx))
         return;
-    uint64_t bit = 1ull << (idx % 64), *w = &s->gcmarkbits[idx / 64];
-    if (*w & bit)
-        return;
-    *w |= bit;
-    gort_heap_marked += s->divmul != 0 ? s->elemsize : s->npages * PAGE_SIZE;
+    w->bytes_marked += s->divmul != 0 ? s->elemsize : s->npages * PAGE_SIZE;
     if (!spanclass_noscan(s->spanclass))
-        push(s->base + idx * s->elemsize);
+        push(w, s->base + idx * s->elemsize);
 }
 
 static void badpointer(uintptr_t slot, uintptr_t p)
@@ -83,61 +247,76 @@ static void badpointer(uintptr_t slot, uintptr_t p)
     throw("found bad pointer in Go heap");
 }
 
-/* A precise pointer slot (typed object). */
-static inline void greyslot(uintptr_t slot)
+/* A precise pointer slot (typed object).  The invalid-pointer check needs
+ * a stopped world: a concurrent marker can read a slot being written. */
+NO_SANITIZE static inline void greyslot(struct gcwork *w, uintptr_t slot)
 {
-    uintptr_t p = *(uintptr_t *)slot;
-    if (p - mheap_.base >= mheap_.used)
+    uintptr_t p = *(volatile uintptr_t *)slot;
+    if (p - mheap_.base >= __atomic_load_n(&mheap_.used, __ATOMIC_RELAXED))
         return;
-    struct mspan *s = spanof_unchecked(p);
-    if ((s == NULL || s->state != SPAN_INUSE) && debug.invalidptr > 0) {
+    if (w->checkptr && debug.invalidptr > 0) {
+        struct mspan *s = spanof_unchecked(p);
         /* One past the end of an object at the end of a span is a legal C
          * pointer; only a pointer into the middle of free pages is bad. */
-        if (p % PAGE_SIZE != 0)
+        if ((s == NULL || s->state != SPAN_INUSE) && p % PAGE_SIZE != 0)
             badpointer(slot, p);
-        return;
     }
-    greyobject(p);
+    greyobject(w, p);
 }
 
-NO_SANITIZE static void scanblock(uintptr_t lo, uintptr_t hi)
+NO_SANITIZE static void scanblock(struct gcwork *w, uintptr_t lo, uintptr_t hi)
 {
     lo = (lo + 7) & ~(uintptr_t)7;
     for (uintptr_t a = lo; a + 8 <= hi; a += 8)
-        greyobject(*(volatile uintptr_t *)a);
+        greyobject(w, *(volatile uintptr_t *)a);
+    if (hi > lo)
+        w->scanwork += hi - lo;
 }
 
-static void scantyped(uintptr_t b, uintptr_t size, const gort_type *t)
+/* The elements of a typed array at b (size bytes) that overlap [lo, hi). */
+NO_SANITIZE static void scantyped(struct gcwork *w, uintptr_t b, uintptr_t size, const gort_type *t,
+                      uintptr_t lo, uintptr_t hi)
 {
     uintptr_t tw = t->size / 8;
-    for (uintptr_t e = b; e + t->size <= b + size; e += t->size) {
+    uintptr_t first = lo > b ? (lo - b) / t->size : 0;
+    for (uintptr_t e = b + first * t->size; e + t->size <= b + size && e < hi; e += t->size) {
         uint64_t m = t->ptrmask;
         while (m != 0) {
             unsigned i = (unsigned)__builtin_ctzll(m);
             m &= m - 1;
             if (i < tw)
-                greyslot(e + i * 8);
+                greyslot(w, e + i * 8);
         }
         for (size_t k = 0; k < t->nptroffs; k++)
-            greyslot(e + t->ptroffs[k]);
+            greyslot(w, e + t->ptroffs[k]);
+        w->scanwork += t->size;
     }
 }
 
-void gort_scanobject(uintptr_t b)
+/* Scans the part of the scan object at b (in span s) that overlaps
+ * [lo, hi): the whole of a small object, the overlap of a large one. */
+NO_SANITIZE static void scanobject_range(struct gcwork *w, struct mspan *s, uintptr_t b,
+                                         uintptr_t lo, uintptr_t hi)
 {
-    struct mspan *s = spanof_unchecked(b);
     if (s->divmul == 0) {
+        uintptr_t end = b + s->largesize;
+        if (lo < b)
+            lo = b;
+        if (hi > end)
+            hi = end;
+        if (lo >= hi)
+            return;
         if (s->kind == KIND_TYPED)
-            scantyped(b, s->largesize, s->typ);
+            scantyped(w, b, s->largesize, s->typ, lo, hi);
         else
-            scanblock(b, b + s->largesize);
+            scanblock(w, lo, hi);
         return;
     }
     const uint64_t *hb = mheap_.heapbits;
-    uintptr_t w = (b - mheap_.base) / 8, nw = s->elemsize / 8;
+    uintptr_t wi = (b - mheap_.base) / 8, nw = s->elemsize / 8;
     for (uintptr_t i = 0; i < nw;) {
-        uintptr_t bit = w + i;
-        uint64_t bits = hb[bit / 64] >> (bit % 64);
+        uintptr_t bit = wi + i;
+        uint64_t bits = __atomic_load_n(&hb[bit / 64], __ATOMIC_RELAXED) >> (bit % 64);
         unsigned avail = 64 - (unsigned)(bit % 64);
         if (avail > nw - i)
             avail = (unsigned)(nw - i);
@@ -146,62 +325,129 @@ void gort_scanobject(uintptr_t b)
         while (bits != 0) {
             unsigned k = (unsigned)__builtin_ctzll(bits);
             bits &= bits - 1;
-            uintptr_t p = ((uintptr_t *)b)[i + k];
-            greyobject(p);
+            greyobject(w, ((volatile uintptr_t *)b)[i + k]);
         }
         i += avail;
     }
+    w->scanwork += s->elemsize;
 }
 
-void gort_markdrain(void)
+NO_SANITIZE static void scanobject(struct gcwork *w, uintptr_t b)
 {
-    while (markstack_n > 0) {
-        if (markstack_n > markstack_hiwater)
-            markstack_hiwater = markstack_n;
-        gort_scanobject(markstack[--markstack_n]);
+    struct mspan *s = spanof_unchecked(b);
+    scanobject_range(w, s, b, 0, UINTPTR_MAX);
+}
+
+NO_SANITIZE bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible)
+{
+    int64_t start = (int64_t)w->scanwork;
+    uintptr_t b;
+    for (unsigned n = 1;; n++) {
+        if (!pop(w, &b))
+            return false;
+        scanobject(w, b);
+        if (n % 64 == 0) {
+            if (budget >= 0 && (int64_t)w->scanwork - start >= budget)
+                return true;
+            if (preemptible && (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
+                                __atomic_load_n(&getg()->preempt, __ATOMIC_RELAXED)))
+                return true;
+        }
     }
 }
 
-void gort_markobject(uintptr_t p) { greyobject(p); }
-void gort_markblock(uintptr_t lo, uintptr_t hi) { scanblock(lo, hi); }
+/* A concurrent marker's safe point: if the world is stopping or the
+ * scheduler wants the P back, give the buffer back and yield. */
+void gort_markyield(struct gcwork *w)
+{
+    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
+        __atomic_load_n(&getg()->preempt, __ATOMIC_RELAXED)) {
+        gcw_dispose(w);
+        gort_gosched();
+    }
+}
+
+/* ---- the legacy single-marker entry points (curw) ------------------------ */
+
+void gort_markobject(uintptr_t p) { greyobject(curw, p); }
+void gort_markblock(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }
+void gort_scanobject(uintptr_t b) { scanobject(curw, b); }
+void gort_markdrain(void) { gcdrain(curw, -1, false); }
 
 /* ---- stacks ------------------------------------------------------------- */
 
-NO_SANITIZE static NOINLINE void scan_self(struct g *gp)
+NO_SANITIZE static NOINLINE void scan_self(struct gcwork *w, struct g *gp)
 {
     /* Spill every callee-saved register into this frame, so that values
      * the callers keep only in registers are on the stack below. */
     __builtin_unwind_init();
     uintptr_t sp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    scanblock(sp, gp->stack_hi);
+    scanblock(w, sp, gp->stack_hi);
     gort_scan_stacks_bytes += gp->stack_hi - sp;
 }
 
 void gort_scan_defers(struct g *gp, void (*scan)(uintptr_t lo, uintptr_t hi));
 
-static void scanstacks(void)
+/* The stack of gp, stopped or running C code without a P; the world is
+ * stopped, or gp is parked (the caller made sure). */
+NO_SANITIZE static void scanstack(struct gcwork *w, struct g *gp, uint32_t st)
 {
-    struct g *self = getg();
+    if (st == G_SYSCALL || st == G_RUNNING) {
+        scanblock(w, gp->stack_lo, gp->stack_hi);
+        scanblock(w, (uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + 6));
+        gort_scan_stacks_bytes += gp->stack_hi - gp->stack_lo;
+    } else {
+        /* Read racily by a concurrent scan (the g may have run, exited
+         * and been reused since its status was read; then its scan
+         * generation is gone and the final pause scans it again), so the
+         * range is checked before it is read. */
+        uintptr_t sp = *(volatile uintptr_t *)&gp->sched.sp;
+        if (sp < gp->stack_lo || sp > gp->stack_hi)
+            return;
+        scanblock(w, sp, gp->stack_hi);
+        gort_scan_stacks_bytes += gp->stack_hi - sp;
+    }
+}
+
+static void scandefer_cb(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }
+
+/* World stopped: every stack not clean in generation gen (gen 0: all),
+ * and every goroutine's defer records.  self (if not NULL) is the calling
+ * goroutine, scanned from here; skip is a goroutine not to scan at all
+ * (the mark worker, which holds no program pointers). */
+NO_SANITIZE static void scanstacks_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip)
+{
     for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
         uint32_t st = readgstatus(gp);
         if (st == G_DEAD || st == G_IDLE)
             continue;
-        gort_scan_defers(gp, scanblock);
-        if (gp == self) {
-            scan_self(gp);
-        } else if (st == G_SYSCALL || st == G_RUNNING) {
-            scanblock(gp->stack_lo, gp->stack_hi);
-            scanblock((uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + 6));
-            gort_scan_stacks_bytes += gp->stack_hi - gp->stack_lo;
-        } else {
-            scanblock(gp->sched.sp, gp->stack_hi);
-            gort_scan_stacks_bytes += gp->stack_hi - gp->sched.sp;
-        }
+        curw = w;
+        gort_scan_defers(gp, scandefer_cb);
+        if (gp == skip)
+            continue;
+        if (gp == self)
+            scan_self(w, gp);
+        else if (gen == 0 || atomic_load_explicit(&gp->gcscangen, memory_order_relaxed) != gen)
+            scanstack(w, gp, st);
     }
-    /* Before gort_main, or on a thread the runtime does not know. */
-    if (self == NULL || self->stack_hi == 0)
-        throw("gc: cannot scan the calling stack");
+}
+
+/* Concurrently: the stacks of parked and runnable goroutines, each made
+ * clean for gen (see the essay).  The others wait for the final pause. */
+NO_SANITIZE static void scanstacks_concurrent(struct gcwork *w, uint32_t gen)
+{
+    for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
+        /* A full barrier between the store and the load (xchg). */
+        atomic_exchange_explicit(&gp->gcscangen, gen, memory_order_seq_cst);
+        uint32_t st = atomic_load_explicit(&gp->atomicstatus, memory_order_seq_cst);
+        if (st != G_WAITING && st != G_RUNNABLE) {
+            atomic_store_explicit(&gp->gcscangen, 0, memory_order_relaxed);
+            continue;
+        }
+        scanstack(w, gp, st);
+        gort_markyield(w);
+    }
 }
 
 /* ---- globals -------------------------------------------------------------- */
@@ -211,29 +457,41 @@ static void scanstacks(void)
  * address of the first object.  Those words are skipped, or the first
  * object in the heap could never be collected.  Every other runtime global
  * that can point into the heap is a real reference and stays a root. */
-static void scanglobals(uintptr_t lo, uintptr_t hi)
+static void scanglobals(struct gcwork *w, uintptr_t lo, uintptr_t hi)
 {
     uintptr_t xlo = (uintptr_t)&mheap_, xhi = xlo + sizeof mheap_;
     if (xhi <= lo || xlo >= hi) {
-        scanblock(lo, hi);
+        scanblock(w, lo, hi);
         return;
     }
     if (lo < xlo)
-        scanblock(lo, xlo);
+        scanblock(w, lo, xlo);
     if (xhi < hi)
-        scanblock(xhi, hi);
+        scanblock(w, xhi, hi);
+}
+
+/* The sanitizer runtimes (shared objects with gcc) keep tens of MiB of
+ * their own state in bss and never a program's pointer: not roots, and
+ * not counted in the globals the pacer charges. */
+static bool sanitizer_object(const char *name)
+{
+    return name != NULL && (strstr(name, "/libasan.so") != NULL ||
+                            strstr(name, "/libtsan.so") != NULL ||
+                            strstr(name, "/libubsan.so") != NULL);
 }
 
 static int scanphdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    (void)arg;
+    struct gcwork *w = arg;
+    if (sanitizer_object(info->dlpi_name))
+        return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        scanglobals(lo, lo + ph->p_memsz);
+        scanglobals(w, lo, lo + ph->p_memsz);
         gort_scan_globals_bytes += ph->p_memsz;
     }
     return 0;
@@ -266,32 +524,107 @@ bool gort_in_globals(uintptr_t p)
     return f.found;
 }
 
-/* ---- the mark phase ------------------------------------------------------- */
+/* ---- dirty pages ---------------------------------------------------------- */
 
-void gort_gcmark(void)
+/* Rescans the marked scan objects overlapping the written pages [lo, hi). */
+NO_SANITIZE static void rescan_pages(uintptr_t lo, uintptr_t hi, void *arg)
 {
-    if (markstack == NULL) {
-        markstack = mmap(NULL, MARKSTACK_BYTES, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (markstack == MAP_FAILED)
-            throw("runtime: cannot allocate the mark stack");
+    struct gcwork *w = arg;
+    uintptr_t p = lo & ~(PAGE_SIZE - 1);
+    while (p < hi) {
+        struct mspan *s = spanof_marker(p);
+        if (s == NULL) {
+            p += PAGE_SIZE;
+            continue;
+        }
+        uintptr_t send = s->base + s->npages * PAGE_SIZE;
+        uintptr_t rlo = lo > s->base ? lo : s->base, rhi = hi < send ? hi : send;
+        if (!spanclass_noscan(s->spanclass) && rlo < s->limit) {
+            if (s->divmul == 0) {
+                if (s->gcmarkbits[0] & 1)
+                    scanobject_range(w, s, s->base, rlo, rhi);
+            } else {
+                uintptr_t i0 = span_objindex(s, rlo);
+                uintptr_t i1 = rhi >= s->limit ? s->nelems - 1 : span_objindex(s, rhi - 1);
+                for (uintptr_t i = i0; i <= i1; i++)
+                    if (__atomic_load_n(&s->gcmarkbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) &
+                        1)
+                        scanobject_range(w, s, s->base + i * s->elemsize, 0, UINTPTR_MAX);
+            }
+        }
+        p = send;
     }
-    gort_heap_marked = 0;
+}
+
+size_t gort_markdirty(struct gcwork *w, bool rearm)
+{
+    uintptr_t used = __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE);
+    return dirty_collect(mheap_.base, mheap_.base + used, rearm, rescan_pages, w);
+}
+
+/* ---- the phases ----------------------------------------------------------- */
+
+static void reset_stats(void)
+{
+    atomic_store(&gort_heap_marked, 0);
+    atomic_store(&gort_scanwork, 0);
     gort_scan_stacks_bytes = 0;
     gort_scan_globals_bytes = 0;
-    markstack_n = 0;
-    dl_iterate_phdr(scanphdr, NULL);
-    gort_markdrain();
-    scanstacks();
-    gort_markdrain();
+}
+
+/* Concurrent root marking, on the leader after the heap is armed: the
+ * globals and registered roots (work.lock held), then the stacks. */
+void gort_markglobals_concurrent(struct gcwork *w)
+{
+    reset_stats();
+    dl_iterate_phdr(scanphdr, w);
+    curw = w;
+    gort_markroots_extra();
+}
+
+void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen)
+{
+    scanstacks_concurrent(w, gen);
+}
+
+/* World stopped: the rest of the roots and the final drain.  With gen 0
+ * every stack is scanned (the stop-the-world collector). */
+static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip)
+{
+    if (gen == 0)
+        reset_stats();
+    uintptr_t globals = gort_scan_globals_bytes;
+    dl_iterate_phdr(scanphdr, w);
+    if (gen != 0)
+        gort_scan_globals_bytes = globals; /* counted once per cycle */
+    gcdrain(w, -1, false);
+    scanstacks_stw(w, gen, self, skip);
+    gcdrain(w, -1, false);
+    curw = w;
     gort_markroots_extra(); /* registered roots, uncollectables (mgc.c) */
-    gort_markdrain();
-    gort_markfinalizers(); /* mfinal.c: drains and queues */
-    /* Give back the part of the mark stack a big mark touched. */
-    size_t used = markstack_hiwater * sizeof(uintptr_t);
-    if (used > ((size_t)1 << 20))
-        madvise((char *)markstack + (1 << 20), used - (1 << 20), MADV_DONTNEED);
-    markstack_hiwater = 0;
+    gcdrain(w, -1, false);
+}
+
+/* The final pause of a concurrent cycle: the last dirty pages, then the
+ * untracked roots, then finalizers. */
+void gort_markterm(struct g *skip, uint32_t gen)
+{
+    struct gcwork w = {.checkptr = true};
+    gort_markdirty(&w, false);
+    markroots_stw(&w, gen, NULL, skip);
+    curw = &w;
+    gort_markfinalizers(true);
+    gcw_dispose(&w);
+}
+
+/* The stop-the-world collector (gcstoptheworld, or no dirty tracking). */
+void gort_gcmark(void)
+{
+    struct gcwork w = {.checkptr = true};
+    markroots_stw(&w, 0, getg(), NULL);
+    curw = &w;
+    gort_markfinalizers(true);
+    gcw_dispose(&w);
 }
 
 /* Whether the object holding p was marked in this cycle (p a heap object). */
@@ -302,4 +635,72 @@ bool gort_ismarked(uintptr_t p)
         return true;
     uintptr_t idx = s->divmul != 0 ? span_objindex(s, p) : 0;
     return s->gcmarkbits[idx / 64] >> (idx % 64) & 1;
+}
+
+/* ---- checkmark ------------------------------------------------------------ */
+
+struct savedbits {
+    struct mspan *s;
+    uint64_t *bits;
+};
+
+/* World stopped, after gort_markterm: marks everything again from the roots
+ * and throws if that finds an object the concurrent mark did not. */
+void gort_checkmark(struct g *skip)
+{
+    uintptr_t npages = mheap_.used / PAGE_SIZE;
+    size_t n = 0, cap = 256;
+    struct savedbits *sv = malloc(cap * sizeof *sv);
+    if (sv == NULL)
+        throw("runtime: out of memory");
+    for (uintptr_t i = 0; i < npages;) {
+        struct mspan *s = mheap_.spans[i];
+        if (s == NULL || s->state != SPAN_INUSE) {
+            i++;
+            continue;
+        }
+        size_t nw = (s->nelems + 63) / 64;
+        if (n == cap) {
+            cap *= 2;
+            struct savedbits *nsv = realloc(sv, cap * sizeof *sv);
+            if (nsv == NULL)
+                throw("runtime: out of memory");
+            sv = nsv;
+        }
+        sv[n].s = s;
+        sv[n].bits = malloc(nw * 8);
+        if (sv[n].bits == NULL)
+            throw("runtime: out of memory");
+        memcpy(sv[n].bits, s->gcmarkbits, nw * 8);
+        memset(s->gcmarkbits, 0, nw * 8);
+        n++;
+        i += s->npages;
+    }
+    uint64_t marked = atomic_load(&gort_heap_marked), scanwork = atomic_load(&gort_scanwork);
+    uint64_t stacks = gort_scan_stacks_bytes, globals = gort_scan_globals_bytes;
+    struct gcwork w = {.checkptr = true};
+    markroots_stw(&w, 0, NULL, skip);
+    curw = &w;
+    gort_markfinalizers(false);
+    gcw_dispose(&w);
+    for (size_t k = 0; k < n; k++) {
+        struct mspan *s = sv[k].s;
+        size_t nw = (s->nelems + 63) / 64;
+        for (size_t j = 0; j < nw; j++) {
+            uint64_t lost = s->gcmarkbits[j] & ~sv[k].bits[j];
+            if (lost != 0) {
+                uintptr_t idx = j * 64 + (uintptr_t)__builtin_ctzll(lost);
+                print("runtime: checkmarks found unexpected unmarked object obj=%p\n",
+                      (void *)(s->base + idx * s->elemsize));
+                throw("checkmark found unmarked object");
+            }
+        }
+        memcpy(s->gcmarkbits, sv[k].bits, nw * 8);
+        free(sv[k].bits);
+    }
+    free(sv);
+    atomic_store(&gort_heap_marked, marked);
+    atomic_store(&gort_scanwork, scanwork);
+    gort_scan_stacks_bytes = stacks;
+    gort_scan_globals_bytes = globals;
 }

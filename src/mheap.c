@@ -29,6 +29,7 @@
  * background scavenger (mgc.c) and gort_debug_free_os_memory call it.
  */
 #include "malloc.h"
+#include "mgcdirty.h"
 
 #include <sys/mman.h>
 
@@ -78,6 +79,7 @@ static void mheap_init(void)
     lock_init(&mheap_.lock, LOCKRANK_MHEAP);
     uintptr_t maxpages = HEAP_MAX_BYTES / PAGE_SIZE;
     mheap_.base = (uintptr_t)reserve(HEAP_MAX_BYTES);
+    dirty_init(mheap_.base, HEAP_MAX_BYTES);
     mheap_.spans = sysalloc(maxpages * sizeof(struct mspan *), NULL);
     mheap_.heapbits = sysalloc(HEAP_MAX_BYTES / 64, NULL);
     pagealloc_init(&mheap_.pages, maxpages, sysalloc(pagealloc_metasize(maxpages), NULL));
@@ -159,9 +161,11 @@ struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc)
     s->gcmarkbits = s->bits[1];
     span_refill_alloccache(s);
     atomic_store_explicit(&s->sweepgen, atomic_load(&mheap_.sweepgen), memory_order_relaxed);
+    /* Published with release stores: a concurrent marker may find the span
+     * through any word that points into it. */
+    __atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);
     for (uintptr_t k = 0; k < npages; k++)
-        mheap_.spans[i + k] = s;
-    s->state = SPAN_INUSE;
+        __atomic_store_n(&mheap_.spans[i + k], s, __ATOMIC_RELEASE);
     mheap_.pages_inuse += npages;
     mheap_.nspans_inuse++;
     unlock(&mheap_.lock);

@@ -96,6 +96,7 @@ enum lockrank {
     LOCKRANK_FIN,        /* finalizer table and queue */
     LOCKRANK_MCENTRAL,
     LOCKRANK_MHEAP,
+    LOCKRANK_GCWORK,     /* the mark work pool (mgcmark.c) */
     LOCKRANK_PERSISTENT, /* persistentalloc */
     LOCKRANK_PRINT, /* printlock: held while writing a report */
     LOCKRANK_LEAF,
@@ -176,6 +177,7 @@ enum waitreason {
     WAIT_REASON_PREEMPTED,
     WAIT_REASON_DEBUG_CALL,
     WAIT_REASON_STOPPING_THE_WORLD,
+    WAIT_REASON_GC_WORKER_IDLE,
     WAIT_REASON_COUNT
 };
 #define waitreason_string gort_waitreason_string
@@ -257,6 +259,10 @@ struct g {
     bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
     bool preempt; /* asked to yield (sysmon, stop the world); __atomic, any thread */
     bool foreign; /* the g of a thread the runtime did not create (proc.c); fixed */
+    /* The GC cycle whose concurrent mark scanned this stack while the g was
+     * stopped, or 0: set by the marker, zeroed by execute when the g runs
+     * again (mgcmark.c's essay has the protocol). */
+    _Atomic uint32_t gcscangen;
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -587,6 +593,8 @@ struct debugvars {
     int32_t gctrace;
     int32_t gccheckmark;
     int32_t gcstoptheworld;
+    int32_t gcstress; /* gort: start a cycle every N allocations */
+    int32_t gcdirty;  /* gort: 0 turns dirty-page tracking (and the concurrent mark) off */
     int32_t madvdontneed;
     int32_t invalidptr;
     int32_t panicnil;

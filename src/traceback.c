@@ -108,6 +108,7 @@ static const char *const waitreasons[WAIT_REASON_COUNT] = {
     [WAIT_REASON_CHAN_SEND] = "chan send",
     [WAIT_REASON_FINALIZER_WAIT] = "finalizer wait",
     [WAIT_REASON_FORCE_GC_IDLE] = "force gc (idle)",
+    [WAIT_REASON_GC_WORKER_IDLE] = "GC worker (idle)",
     [WAIT_REASON_SEMACQUIRE] = "semacquire",
     [WAIT_REASON_SLEEP] = "sleep",
     [WAIT_REASON_SYNC_COND_WAIT] = "sync.Cond.Wait",
