@@ -250,14 +250,18 @@ static NOINLINE void *malloc_nop(size_t size, uint8_t kind, const gort_type *typ
  * growing the heap meanwhile.  x is the new object, live across both. */
 static NOINLINE void malloc_slow_checks(void *x)
 {
+    int saved = errno_get(); /* locks and futexes below may set it */
     struct mspan *s = spanof_unchecked((uintptr_t)x);
     gort_gcassist(s->npages * PAGE_SIZE);
     gc_trigger_check();
+    if (debug.gcstress > 0)
+        gort_gcstress_tick();
     if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
         struct g *gp = getg();
         if (gp->m->locks == 0 && gp != gp->m->g0)
             gort_gosched();
     }
+    errno_set(saved);
     gort_keep_alive(x);
 }
 
@@ -271,12 +275,8 @@ static inline void *mallocgc(size_t size, uint8_t kind, const gort_type *typ, si
         return malloc_nop(size, kind, typ, n);
     bool refilled = false;
     void *x = mallocgc_c(pp->mcache, size, kind, typ, n, &refilled);
-    if (unlikely(refilled))
+    if (unlikely(refilled | (debug.gcstress > 0)))
         malloc_slow_checks(x);
-    if (unlikely(debug.gcstress > 0)) {
-        gort_gcstress_tick();
-        gort_keep_alive(x);
-    }
     return x;
 }
 

@@ -526,31 +526,38 @@ bool gort_in_globals(uintptr_t p)
 
 /* ---- dirty pages ---------------------------------------------------------- */
 
-/* Rescans the marked scan objects overlapping the written pages [lo, hi). */
+/* Rescans the marked scan objects overlapping the written pages [lo, hi).
+ * While the program runs, the marker yields every 64 heap pages: one
+ * region can be a whole written array. */
 NO_SANITIZE static void rescan_pages(uintptr_t lo, uintptr_t hi, void *arg)
 {
     struct gcwork *w = arg;
     uintptr_t p = lo & ~(PAGE_SIZE - 1);
-    while (p < hi) {
+    for (unsigned n = 1; p < hi; n++) {
+        if (n % 64 == 0 && !w->checkptr)
+            gort_markyield(w);
         struct mspan *s = spanof_marker(p);
         if (s == NULL) {
             p += PAGE_SIZE;
             continue;
         }
         uintptr_t send = s->base + s->npages * PAGE_SIZE;
-        uintptr_t rlo = lo > s->base ? lo : s->base, rhi = hi < send ? hi : send;
-        if (!spanclass_noscan(s->spanclass) && rlo < s->limit) {
+        uintptr_t plo = p > lo ? p : lo;
+        uintptr_t phi = p + PAGE_SIZE < hi ? p + PAGE_SIZE : hi;
+        if (!spanclass_noscan(s->spanclass) && plo < s->limit) {
             if (s->divmul == 0) {
-                if (s->gcmarkbits[0] & 1)
-                    scanobject_range(w, s, s->base, rlo, rhi);
-            } else {
-                uintptr_t i0 = span_objindex(s, rlo);
-                uintptr_t i1 = rhi >= s->limit ? s->nelems - 1 : span_objindex(s, rhi - 1);
-                for (uintptr_t i = i0; i <= i1; i++)
-                    if (__atomic_load_n(&s->gcmarkbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) &
-                        1)
-                        scanobject_range(w, s, s->base + i * s->elemsize, 0, UINTPTR_MAX);
+                /* A large object: only the written page. */
+                if (__atomic_load_n(&s->gcmarkbits[0], __ATOMIC_RELAXED) & 1)
+                    scanobject_range(w, s, s->base, plo, phi);
+                p += PAGE_SIZE;
+                continue;
             }
+            uintptr_t rhi = hi < send ? hi : send;
+            uintptr_t i0 = span_objindex(s, plo);
+            uintptr_t i1 = rhi >= s->limit ? s->nelems - 1 : span_objindex(s, rhi - 1);
+            for (uintptr_t i = i0; i <= i1; i++)
+                if (__atomic_load_n(&s->gcmarkbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1)
+                    scanobject_range(w, s, s->base + i * s->elemsize, 0, UINTPTR_MAX);
         }
         p = send;
     }

@@ -564,6 +564,12 @@ struct timer {
 #define checktimers gort_checktimers
 #define nexttimer gort_nexttimer
 int64_t nanotime(void);
+/* The running goroutine's errno, read and written out of line (proc.c:
+ * the address of errno changes when a goroutine changes threads). */
+#define errno_get gort_errno_get
+#define errno_set gort_errno_set
+int errno_get(void);
+void errno_set(int v);
 void addtimer(struct timer *t);
 bool deltimer(struct timer *t);
 /* Runs pp's expired timers; returns the when of its earliest remaining one
