@@ -532,11 +532,14 @@ static bool unwind_saved(struct unwinder *u, struct g *gp)
     u->pc = ((uintptr_t *)sp)[7];
     u->sp = sp + 64;
     if (u->pc == (uintptr_t)gostart_trampoline) {
-        /* Never ran: show where it will start, at the entry. */
+        /* Never ran: show where it will start, at the entry.  Go's frame
+         * at an entry is its return address alone: sp is the slot that
+         * holds it (the trampoline's, here) and fp is sp+8. */
         u->pc = (uintptr_t)gp->startfn;
         u->entry = true;
         u->exact = true;
         u->fp = 0;
+        u->sp = sp + 56;
     }
     return u->pc != 0;
 }
@@ -559,9 +562,11 @@ static void printframe(struct printbuf *out, const struct symframe *f, const str
             bprint(out, " +0x%lx", (unsigned long)(u->pc - entry));
         else if (entry == 0 && !u->entry && level < 2)
             bprint(out, " pc=0x%lx", (unsigned long)u->pc); /* no symbol: say where */
-        if (level >= 2)
-            bprint(out, " fp=0x%lx sp=0x%lx pc=0x%lx", (unsigned long)(u->fp ? u->fp + 16 : 0),
-                   (unsigned long)u->sp, (unsigned long)u->pc);
+        if (level >= 2) {
+            uintptr_t fp = u->entry ? u->sp + 8 : u->fp ? u->fp + 16 : 0;
+            bprint(out, " fp=0x%lx sp=0x%lx pc=0x%lx", (unsigned long)fp, (unsigned long)u->sp,
+                   (unsigned long)u->pc);
+        }
     }
     bprint(out, "\n");
 }
