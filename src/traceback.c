@@ -581,7 +581,6 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
 {
     int n = 0;
     bool skipping = u.skipreport;
-    bool first = true; /* no frame walked yet (Go's firstFrame) */
     bool nextexact = false;
     struct symbolized sym;
     for (; u.pc != 0; unwind_next(&u), u.exact = u.exact || nextexact) {
@@ -596,12 +595,10 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
             if (skipping && isreporting(f))
                 continue;
             skipping = false;
-            bool wasfirst = first;
-            first = false;
-            /* Go shows runtime.gopanic at every level, unless it is where
-             * the walk starts: a panic raised inside a deferred call. */
-            bool show = showrt || (f->name != NULL && !isruntime(f)) ||
-                        (ispanicframe(f) && !wasfirst);
+            /* Go shows runtime.gopanic at every level, unless no frame
+             * has been shown yet (Go's firstFrame is nprint == 0): it marks
+             * where a deferred call that panicked was called. */
+            bool show = showrt || (f->name != NULL && !isruntime(f)) || (ispanicframe(f) && n > 0);
             if (!show)
                 continue;
             if (max >= 0 && n >= skip + max)
