@@ -401,6 +401,21 @@ NOINLINE void gort_defer_copy(void (*fn)(void *), const void *arg, size_t size)
 
 static NORETURN void panicmem(void);
 
+/* Go's deferred nil func fails when it is called: loading the function
+ * from the nil func value faults, so the report has the fault's line,
+ * "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=...]".
+ * gort checks rather than faults (a fault in the runtime is fatal) and
+ * records the fault Go would have had, at its caller's pc. */
+static NOINLINE NORETURN void panicnilfunc(void)
+{
+    struct g *gp = getg();
+    gp->sig = SIGSEGV;
+    gp->sigcode0 = SEGV_MAPERR;
+    gp->sigcode1 = 0;
+    gp->sigpc = (uintptr_t)__builtin_return_address(0);
+    panicmem();
+}
+
 /* Calls d's function, recording this frame's address in *argp first: the
  * frame a direct recover's caller was called from.  Not inlined, not a
  * tail call (the build turns sibling calls off), so that frame exists. */
@@ -409,7 +424,7 @@ static NOINLINE void calldefer(void (*fn)(void *), void *arg, uintptr_t *argp)
     if (argp != NULL)
         *argp = (uintptr_t)__builtin_frame_address(0);
     if (fn == NULL)
-        panicmem(); /* Go's deferred nil func: fails when it is called */
+        panicnilfunc();
     fn(arg);
     __asm__ volatile("" ::: "memory");
 }

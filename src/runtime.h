@@ -248,8 +248,9 @@ struct g {
     void *panic;  /* panic.c: the innermost active panic (struct _panic *) */
     void *defers; /* panic.c: the defer chain (innermost first) */
     void *frames; /* panic.c: the innermost open gort_frame */
-    /* The synchronous signal being turned into a panic (signal.c, for
-     * panic.c's "[signal ...]" line): 0 when none; owner only. */
+    /* The synchronous signal being turned into a panic (signal.c, and
+     * panic.c for a deferred nil func; for panic.c's "[signal ...]"
+     * line): 0 when none; owner only. */
     int32_t sig;
     uintptr_t sigcode0, sigcode1, sigpc; /* si_code, fault address, pc */
     void *tsan_fiber; /* TSan fiber handle (sanitizer builds) */

@@ -532,11 +532,14 @@ static bool unwind_saved(struct unwinder *u, struct g *gp)
     u->pc = ((uintptr_t *)sp)[7];
     u->sp = sp + 64;
     if (u->pc == (uintptr_t)gostart_trampoline) {
-        /* Never ran: show where it will start, at the entry. */
+        /* Never ran: show where it will start, at the entry.  Go's frame
+         * at an entry is its return address alone: sp is the slot that
+         * holds it (the trampoline's, here) and fp is sp+8. */
         u->pc = (uintptr_t)gp->startfn;
         u->entry = true;
         u->exact = true;
         u->fp = 0;
+        u->sp = sp + 56;
     }
     return u->pc != 0;
 }
@@ -559,9 +562,11 @@ static void printframe(struct printbuf *out, const struct symframe *f, const str
             bprint(out, " +0x%lx", (unsigned long)(u->pc - entry));
         else if (entry == 0 && !u->entry && level < 2)
             bprint(out, " pc=0x%lx", (unsigned long)u->pc); /* no symbol: say where */
-        if (level >= 2)
-            bprint(out, " fp=0x%lx sp=0x%lx pc=0x%lx", (unsigned long)(u->fp ? u->fp + 16 : 0),
-                   (unsigned long)u->sp, (unsigned long)u->pc);
+        if (level >= 2) {
+            uintptr_t fp = u->entry ? u->sp + 8 : u->fp ? u->fp + 16 : 0;
+            bprint(out, " fp=0x%lx sp=0x%lx pc=0x%lx", (unsigned long)fp, (unsigned long)u->sp,
+                   (unsigned long)u->pc);
+        }
     }
     bprint(out, "\n");
 }
@@ -576,7 +581,6 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
 {
     int n = 0;
     bool skipping = u.skipreport;
-    bool first = true; /* no frame walked yet (Go's firstFrame) */
     bool nextexact = false;
     struct symbolized sym;
     for (; u.pc != 0; unwind_next(&u), u.exact = u.exact || nextexact) {
@@ -591,12 +595,10 @@ static int printframes(struct printbuf *out, struct unwinder u, bool showrt, int
             if (skipping && isreporting(f))
                 continue;
             skipping = false;
-            bool wasfirst = first;
-            first = false;
-            /* Go shows runtime.gopanic at every level, unless it is where
-             * the walk starts: a panic raised inside a deferred call. */
-            bool show = showrt || (f->name != NULL && !isruntime(f)) ||
-                        (ispanicframe(f) && !wasfirst);
+            /* Go shows runtime.gopanic at every level, unless no frame
+             * has been shown yet (Go's firstFrame is nprint == 0): it marks
+             * where a deferred call that panicked was called. */
+            bool show = showrt || (f->name != NULL && !isruntime(f)) || (ispanicframe(f) && n > 0);
             if (!show)
                 continue;
             if (max >= 0 && n >= skip + max)

@@ -4,7 +4,7 @@
  * runtime throw (stack overflow, a fault inside libc).  argv[1] names the
  * kind; traceback_levels.want runs each under none, single, all, system
  * and crash.  A helper goroutine blocked on a channel tells "all" from
- * "single".
+ * "single"; "norun" as argv[2] adds one that never runs.
  * gort-test: plain-only (faults on purpose; the sanitizers own SIGSEGV)
  */
 // gort-test: plain-only
@@ -25,6 +25,14 @@ static volatile int zero;
 static gort_chan *never;
 
 static NOINLINE void helper(void *arg)
+{
+    (void)arg;
+    gort_chan_recv(never, NULL);
+}
+
+/* Started just before the panic of the *_norun cases: with GOMAXPROCS=1 it
+ * never runs, and its frame is its start function at its entry. */
+static NOINLINE void never_runs(void *arg)
 {
     (void)arg;
     gort_chan_recv(never, NULL);
@@ -106,6 +114,8 @@ static int real_main(int argc, char **argv)
     never = gort_chan_make(1, 0);
     gort_go(helper, NULL, 0);
     gort_gosched(); /* with GOMAXPROCS=1 (the want says so) the helper blocks first */
+    if (argc > 2 && strcmp(argv[2], "norun") == 0)
+        gort_go(never_runs, NULL, 0);
     if (strncmp(c, "panic", 5) == 0)
         trigger_panic();
     else if (strncmp(c, "nilderef", 8) == 0)
