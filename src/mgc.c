@@ -528,6 +528,10 @@ static void gcstart(bool forced)
         gcstart_stw(forced);
         return;
     }
+    /* Finish the sweep before stopping the world, as Go's gcStart does:
+     * what is left otherwise lengthens the pause. */
+    while (sweepone() != (uintptr_t)-1)
+        ;
     /* STW1, sweep termination. */
     int64_t tstart = nanotime();
     gort_world_stop_heap();

@@ -14,7 +14,7 @@ struct gcwork {
     struct workbuf *buf;   /* a buffer of grey objects, or NULL */
     uint64_t bytes_marked; /* added to gort_heap_marked by gcw_dispose */
     uint64_t scanwork;     /* bytes scanned; added to gort_scanwork */
-    bool checkptr;         /* the world is stopped: check typed slots */
+    bool stw;              /* the world is stopped: the only marker; typed slots checked */
 };
 #define gcw_dispose gort_gcw_dispose
 #define gcdrain gort_gcdrain

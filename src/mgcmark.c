@@ -78,6 +78,7 @@
 
 #define NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
 #define WORKBUF_N 510 /* a 4 KiB buffer */
+#define ALWAYS_INLINE __attribute__((always_inline))
 
 struct workbuf {
     struct workbuf *next; /* in a pool list; wpool.lock */
@@ -213,17 +214,25 @@ static inline struct mspan *spanof_marker(uintptr_t p)
 }
 
 /* Sets the mark bit of object idx of s; true if this call set it. */
-static inline bool setmark(struct mspan *s, uintptr_t idx)
+/* Sets the mark bit of object idx of s; true if this call set it.  With
+ * the world stopped there is one marker and no allocation: a plain store
+ * (the locked instruction is a tenth of the marker's time otherwise). */
+static inline ALWAYS_INLINE bool setmark(struct mspan *s, uintptr_t idx, bool alone)
 {
     uint64_t bit = 1ull << (idx % 64), *w = &s->gcmarkbits[idx / 64];
-    if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
+    uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+    if (old & bit)
         return false;
+    if (alone) {
+        __atomic_store_n(w, old | bit, __ATOMIC_RELAXED);
+        return true;
+    }
     return !(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit);
 }
 
 /* Marks the object holding p, if p points into one; queues it for scanning
  * if it may hold pointers. */
-NO_SANITIZE static inline void greyobject(struct gcwork *w, uintptr_t p)
+NO_SANITIZE static inline ALWAYS_INLINE void greyobject(struct gcwork *w, uintptr_t p)
 {
     struct mspan *s = spanof_marker(p);
     if (s == NULL)
@@ -233,7 +242,7 @@ NO_SANITIZE static inline void greyobject(struct gcwork *w, uintptr_t p)
      * it takes meanwhile is allocated black, so missing it loses nothing.
      * Spelled out here: an inlined copy would be instrumented. */
     if (!(idx < *(volatile uint32_t *)&s->freeindex || (s->allocbits[idx / 64] >> (idx % 64) & 1)) ||
-        !setmark(s, idx))
+        !setmark(s, idx, w->stw))
         return;
     w->bytes_marked += s->divmul != 0 ? s->elemsize : s->npages * PAGE_SIZE;
     if (!spanclass_noscan(s->spanclass))
@@ -254,7 +263,7 @@ NO_SANITIZE static inline void greyslot(struct gcwork *w, uintptr_t slot)
     uintptr_t p = *(volatile uintptr_t *)slot;
     if (p - mheap_.base >= __atomic_load_n(&mheap_.used, __ATOMIC_RELAXED))
         return;
-    if (w->checkptr && debug.invalidptr > 0) {
+    if (w->stw && debug.invalidptr > 0) {
         struct mspan *s = spanof_unchecked(p);
         /* One past the end of an object at the end of a span is a legal C
          * pointer; only a pointer into the middle of free pages is bad. */
@@ -338,20 +347,37 @@ NO_SANITIZE static void scanobject(struct gcwork *w, uintptr_t b)
     scanobject_range(w, s, b, 0, UINTPTR_MAX);
 }
 
+/* Objects are scanned a few pops after they are popped, through a small
+ * FIFO whose entries are prefetched on the way in: marking is a walk of
+ * cache misses, and this overlaps several (Boehm's prefetch-on-grey). */
+#define PREFETCH_N 8
+
 NO_SANITIZE bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible)
 {
     int64_t start = (int64_t)w->scanwork;
-    uintptr_t b;
-    for (unsigned n = 1;; n++) {
-        if (!pop(w, &b))
-            return false;
+    uintptr_t ring[PREFETCH_N], b;
+    unsigned head = 0, n = 0;
+    bool stopped = false;
+    for (unsigned k = 1;; k++) {
+        if (n < PREFETCH_N && !stopped && pop(w, &b)) {
+            __builtin_prefetch((const void *)b);
+            ring[(head + n++) % PREFETCH_N] = b;
+            if (n < PREFETCH_N)
+                continue;
+        }
+        if (n == 0)
+            return stopped;
+        b = ring[head];
+        head = (head + 1) % PREFETCH_N;
+        n--;
         scanobject(w, b);
-        if (n % 64 == 0) {
+        if (k % 64 == 0 && !stopped) {
             if (budget >= 0 && (int64_t)w->scanwork - start >= budget)
-                return true;
-            if (preemptible && (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
-                                __atomic_load_n(&getg()->preempt, __ATOMIC_RELAXED)))
-                return true;
+                stopped = true;
+            else if (preemptible &&
+                     (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
+                      __atomic_load_n(&getg()->preempt, __ATOMIC_RELAXED)))
+                stopped = true;
         }
     }
 }
@@ -434,18 +460,31 @@ NO_SANITIZE static void scanstacks_stw(struct gcwork *w, uint32_t gen, struct g 
 }
 
 /* Concurrently: the stacks of parked and runnable goroutines, each made
- * clean for gen (see the essay).  The others wait for the final pause. */
+ * clean for gen (see the essay).  A running goroutine's stack (or one in a
+ * syscall) cannot be made clean, but it is read anyway, racily and whole:
+ * what it marks is marked early (at worst floating garbage), so the final
+ * pause, which scans that stack again, finds little left to trace — a
+ * goroutine building a big structure without ever parking would otherwise
+ * leave the whole structure to the pause. */
 NO_SANITIZE static void scanstacks_concurrent(struct gcwork *w, uint32_t gen)
 {
+    struct g *self = getg();
     for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
+        if (gp == self)
+            continue;
         /* A full barrier between the store and the load (xchg). */
         atomic_exchange_explicit(&gp->gcscangen, gen, memory_order_seq_cst);
         uint32_t st = atomic_load_explicit(&gp->atomicstatus, memory_order_seq_cst);
-        if (st != G_WAITING && st != G_RUNNABLE) {
+        if (st == G_WAITING || st == G_RUNNABLE) {
+            scanstack(w, gp, st);
+        } else {
             atomic_store_explicit(&gp->gcscangen, 0, memory_order_relaxed);
-            continue;
+            if ((st == G_RUNNING || st == G_SYSCALL) && gp->stack_hi != 0) {
+                uint64_t counted = gort_scan_stacks_bytes;
+                scanstack(w, gp, G_RUNNING);
+                gort_scan_stacks_bytes = counted; /* the final pause counts it */
+            }
         }
-        scanstack(w, gp, st);
         gort_markyield(w);
     }
 }
@@ -534,7 +573,7 @@ NO_SANITIZE static void rescan_pages(uintptr_t lo, uintptr_t hi, void *arg)
     struct gcwork *w = arg;
     uintptr_t p = lo & ~(PAGE_SIZE - 1);
     for (unsigned n = 1; p < hi; n++) {
-        if (n % 64 == 0 && !w->checkptr)
+        if (n % 64 == 0 && !w->stw)
             gort_markyield(w);
         struct mspan *s = spanof_marker(p);
         if (s == NULL) {
@@ -616,7 +655,7 @@ static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct
  * untracked roots, then finalizers. */
 void gort_markterm(struct g *skip, uint32_t gen)
 {
-    struct gcwork w = {.checkptr = true};
+    struct gcwork w = {.stw = true};
     gort_markdirty(&w, false);
     markroots_stw(&w, gen, NULL, skip);
     curw = &w;
@@ -627,7 +666,7 @@ void gort_markterm(struct g *skip, uint32_t gen)
 /* The stop-the-world collector (gcstoptheworld, or no dirty tracking). */
 void gort_gcmark(void)
 {
-    struct gcwork w = {.checkptr = true};
+    struct gcwork w = {.stw = true};
     markroots_stw(&w, 0, getg(), NULL);
     curw = &w;
     gort_markfinalizers(true);
@@ -685,7 +724,7 @@ void gort_checkmark(struct g *skip)
     }
     uint64_t marked = atomic_load(&gort_heap_marked), scanwork = atomic_load(&gort_scanwork);
     uint64_t stacks = gort_scan_stacks_bytes, globals = gort_scan_globals_bytes;
-    struct gcwork w = {.checkptr = true};
+    struct gcwork w = {.stw = true};
     markroots_stw(&w, 0, NULL, skip);
     curw = &w;
     gort_markfinalizers(false);
