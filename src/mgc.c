@@ -653,8 +653,9 @@ static void wake_workers(void)
         gort_gcpark_wake(&workerpark[i]);
 }
 
-/* Drains until no grey object is left, yielding as the scheduler asks and
- * resting to keep to the background share. */
+/* Drains until no grey object is left anywhere — the pool is empty and
+ * no assist or worker holds work (Go's gcMarkDone condition) — yielding as
+ * the scheduler asks and resting to keep to the background share. */
 static void leader_drain(struct gcwork *w)
 {
     gcw_dispose(w); /* share what the leader holds */
@@ -664,8 +665,13 @@ static void leader_drain(struct gcwork *w)
         bool more = gcdrain(w, 1 << 20, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
         update_assist_ratio();
-        if (!more)
-            return;
+        if (!more) {
+            gcw_dispose(w);
+            if (gort_markwork_done())
+                return;
+            gort_gosched(); /* an assist is still scanning what it took */
+            continue;
+        }
         gort_markyield(w);
         int64_t rest = worker_rest();
         if (rest > 0) {

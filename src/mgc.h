@@ -15,6 +15,7 @@ struct gcwork {
     uint64_t bytes_marked; /* added to gort_heap_marked by gcw_dispose */
     uint64_t scanwork;     /* bytes scanned; added to gort_scanwork */
     bool stw;              /* the world is stopped: the only marker; typed slots checked */
+    bool busy;             /* holds work taken from the pool (counted in it) */
 };
 #define gcw_dispose gort_gcw_dispose
 #define gcdrain gort_gcdrain
@@ -29,6 +30,7 @@ void gcw_dispose(struct gcwork *w);
  * the g was asked to yield (true). */
 bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible);
 bool gort_markwork_available(void);
+bool gort_markwork_done(void);
 void gort_markyield(struct gcwork *w);
 /* Concurrent phase (leader): globals and registered roots (work.lock
  * held); stacks (no lock held: it yields); dirty pages (rearm: again). */

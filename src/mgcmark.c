@@ -93,6 +93,7 @@ static struct {
     struct workbuf *full;  /* buffers with work */
     struct workbuf *empty; /* spare buffers */
     _Atomic uint64_t nfull;
+    int32_t nbusy;         /* markers holding work taken from full */
 } wpool = {.lock = MUTEX_INIT(LOCKRANK_GCWORK)};
 
 _Atomic uint64_t gort_heap_marked;
@@ -135,7 +136,10 @@ static void putempty(struct workbuf *b)
     unlock(&wpool.lock);
 }
 
-static struct workbuf *getfull(void)
+/* A marker that takes work from the pool is busy until it gives its
+ * buffer back (gcw_dispose): work it holds is work the pool does not show,
+ * and gort_markwork_done must see both. */
+static struct workbuf *getfull(struct gcwork *w)
 {
     if (atomic_load_explicit(&wpool.nfull, memory_order_relaxed) == 0)
         return NULL;
@@ -144,6 +148,10 @@ static struct workbuf *getfull(void)
     if (b != NULL) {
         wpool.full = b->next;
         atomic_fetch_sub_explicit(&wpool.nfull, 1, memory_order_relaxed);
+        if (!w->busy) {
+            w->busy = true;
+            wpool.nbusy++;
+        }
     }
     unlock(&wpool.lock);
     return b;
@@ -152,6 +160,16 @@ static struct workbuf *getfull(void)
 bool gort_markwork_available(void)
 {
     return atomic_load_explicit(&wpool.nfull, memory_order_relaxed) != 0;
+}
+
+/* Whether no grey object is left anywhere but in the caller's (empty,
+ * disposed) buffer: the pool is empty and no other marker holds work. */
+bool gort_markwork_done(void)
+{
+    lock(&wpool.lock);
+    bool done = wpool.full == NULL && wpool.nbusy == 0;
+    unlock(&wpool.lock);
+    return done;
 }
 
 static inline void push(struct gcwork *w, uintptr_t b)
@@ -169,7 +187,7 @@ static inline bool pop(struct gcwork *w, uintptr_t *b)
 {
     struct workbuf *wb = w->buf;
     if (unlikely(wb == NULL || wb->n == 0)) {
-        struct workbuf *f = getfull();
+        struct workbuf *f = getfull(w);
         if (f == NULL)
             return false;
         if (wb != NULL)
@@ -182,12 +200,23 @@ static inline bool pop(struct gcwork *w, uintptr_t *b)
 
 void gcw_dispose(struct gcwork *w)
 {
-    if (w->buf != NULL) {
-        if (w->buf->n > 0)
-            putfull(w->buf);
-        else
-            putempty(w->buf);
-        w->buf = NULL;
+    struct workbuf *b = w->buf;
+    w->buf = NULL;
+    if (b != NULL || w->busy) {
+        lock(&wpool.lock);
+        if (b != NULL && b->n > 0) {
+            b->next = wpool.full;
+            wpool.full = b;
+            atomic_fetch_add_explicit(&wpool.nfull, 1, memory_order_relaxed);
+        } else if (b != NULL) {
+            b->next = wpool.empty;
+            wpool.empty = b;
+        }
+        if (w->busy) {
+            w->busy = false;
+            wpool.nbusy--;
+        }
+        unlock(&wpool.lock);
     }
     if (w->bytes_marked != 0)
         atomic_fetch_add(&gort_heap_marked, w->bytes_marked);
