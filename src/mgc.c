@@ -543,7 +543,8 @@ static void gcstart(bool forced)
     lock(&work.lock);
     cyc.goal = work.goal;
     cyc.hardgoal = cyc.goal == UINT64_MAX ? UINT64_MAX : cyc.goal + cyc.goal / 10;
-    cyc.scan_expected = work.lastscanwork != 0 ? work.lastscanwork : work.lastmarked;
+    /* The first cycle has no history: all of the heap may need scanning. */
+    cyc.scan_expected = work.lastscanwork != 0 ? work.lastscanwork : cyc.heap0;
     unlock(&work.lock);
     if (++cyc.gen == 0)
         cyc.gen = 1;
@@ -567,7 +568,9 @@ static void update_assist_ratio(void)
     uint64_t dist = goal > live ? goal - live : 0;
     if (dist < (64u << 10))
         dist = 64u << 10;
-    uint64_t r = (left << 16) / dist;
+    /* Plus one: without a write barrier, what is allocated while marking
+     * lands on written pages and is scanned again. */
+    uint64_t r = (left << 16) / dist + (1u << 16);
     if (r > ((uint64_t)64 << 16))
         r = (uint64_t)64 << 16;
     atomic_store(&cyc.assist_ratio, (int64_t)r);
@@ -591,7 +594,11 @@ void gort_gcassist(uintptr_t bytes)
     bool paid = gcdrain(&w, debt, true);
     gcw_dispose(&w);
     atomic_fetch_add(&cyc.assist_ns, nanotime() - t0);
-    if (!paid && atomic_load(&heap_live) >= cyc.hardgoal)
+    /* Rescanning written pages is the leader's alone: an assist that found
+     * nothing to do past the goal, or any past the hard goal, stops
+     * allocating until the cycle ends. */
+    uint64_t live = atomic_load(&heap_live);
+    if ((!paid && live >= cyc.goal) || live >= cyc.hardgoal)
         wait_cycle();
 }
 
@@ -599,7 +606,10 @@ void gort_gcassist(uintptr_t bytes)
  * Ps while none is idle (Go's dedicated + fractional workers). */
 static int64_t worker_rest(void)
 {
-    if (atomic_load(&sched.npidle) > 0)
+    /* No rest with a P idle, or once the heap is half way from the
+     * trigger to the goal: the mark is late. */
+    if (atomic_load(&sched.npidle) > 0 ||
+        atomic_load(&heap_live) >= cyc.heap0 + (cyc.goal - cyc.heap0) / 2)
         return 0;
     int64_t now = nanotime(), used = atomic_load(&cyc.bg_ns);
     int64_t allowed = (now - cyc.tmark) * cyc.procs / 4;
@@ -664,9 +674,9 @@ static void leader_drain(struct gcwork *w)
         int64_t t0 = nanotime();
         bool more = gcdrain(w, 1 << 20, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+        gcw_dispose(w); /* publishes its scan work for the assist ratio */
         update_assist_ratio();
         if (!more) {
-            gcw_dispose(w);
             if (gort_markwork_done())
                 return;
             gort_gosched(); /* an assist is still scanning what it took */
@@ -699,15 +709,18 @@ static void gcmark_concurrent(void)
     unlock(&work.lock);
     atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
     gort_markstacks_concurrent(&w, gen);
+    size_t prev = SIZE_MAX;
     for (int round = 0;; round++) {
         leader_drain(&w);
         int64_t t1 = nanotime();
         size_t n = gort_markdirty(&w, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t1);
-        if (round + 1 >= DIRTY_ROUNDS || n <= DIRTY_SMALL) {
-            leader_drain(&w);
+        leader_drain(&w);
+        /* Done when little is left, when the rounds stop shrinking (the
+         * program writes as fast as they rescan), or after DIRTY_ROUNDS. */
+        if (round + 1 >= DIRTY_ROUNDS || n <= DIRTY_SMALL || n > prev / 2)
             break;
-        }
+        prev = n;
     }
     gcw_dispose(&w);
 
