@@ -88,6 +88,7 @@ static struct gcstate work = {
     .goal = HEAP_MINIMUM,
 };
 _Atomic bool gort_gcblack;            /* allocate black: malloc.c marks new objects */
+bool gcmarking;                       /* runtime.h; written with the world stopped */
 static _Atomic uint32_t gcphase;      /* GC_OFF, GC_MARK */
 enum { GC_OFF, GC_MARK };
 static struct gcpark leaderpark = {MUTEX_INIT(LOCKRANK_GCPARK), NULL, false};
@@ -552,6 +553,7 @@ static void gcstart(bool forced)
     atomic_store(&cyc.bg_ns, 0);
     update_assist_ratio();
     atomic_store(&gcphase, GC_MARK);
+    gcmarking = true;
     cyc.tmark = nanotime();
     gort_world_start_heap();
     gort_gcpark_wake(&leaderpark);
@@ -703,6 +705,7 @@ static void gcmark_concurrent(void)
     /* Arm before any object is scanned; only then may new objects be
      * black (mgcmark.c's essay). */
     dirty_arm(mheap_.base, mheap_.base + __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE));
+    stack_dirty_arm();
     atomic_store(&gort_gcblack, true);
     lock(&work.lock);
     gort_markglobals_concurrent(&w);
@@ -728,6 +731,7 @@ static void gcmark_concurrent(void)
     int64_t tmarkend = nanotime();
     gort_world_stop_heap();
     atomic_store(&gort_gcblack, false);
+    gcmarking = false;
     lock(&work.lock);
     gort_markterm(getg(), gen);
     if (debug.gccheckmark > 0)

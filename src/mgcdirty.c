@@ -20,7 +20,10 @@
  *
  * The heap's whole reservation is registered once, at start-up, while it is
  * still PROT_NONE: the registration is a flag of the mapping, kept as
- * mheap's grow splits it by mprotect.  A page the program touches that was
+ * mheap's grow splits it by mprotect.  Each stack region is registered when
+ * stack.c maps it: goroutines write into each other's stacks (C passes
+ * pointers to locals), and a stopped goroutine's stack is only trusted as
+ * scanned if nobody wrote it since.  A page the program touches that was
  * never armed (grown during a cycle) is present without the protection bit,
  * which PAGEMAP_SCAN reports as written; a page never touched reports
  * nothing and holds nothing.  So what a collection misses can only be a
@@ -49,9 +52,6 @@
 /* From the Linux 6.7 uapi headers; the installed ones are older. */
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
-#endif
-#ifndef UFFD_FEATURE_WP_UNPOPULATED
-#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
 #endif
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC (1 << 15)
@@ -84,8 +84,11 @@ static bool uffd_init(uintptr_t base, uintptr_t size)
     uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
     if (uffd < 0)
         return false;
-    struct uffdio_api api = {.api = UFFD_API,
-                             .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED};
+    /* Not WP_UNPOPULATED: arming would then fill the page tables of every
+     * untouched page with markers (the stack regions are 64 GiB each).
+     * Without it an untouched page stays unprotected, and once touched it
+     * is present and unprotected: reported as written, as it must be. */
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC};
     if (ioctl(uffd, UFFDIO_API, &api) != 0 || !(api.features & UFFD_FEATURE_WP_ASYNC))
         return false;
     struct uffdio_register reg = {.range = {.start = base, .len = size},
@@ -121,6 +124,16 @@ void dirty_init(uintptr_t base, uintptr_t size)
     if (uffd >= 0)
         close(uffd);
     pagemap = uffd = -1;
+}
+
+void dirty_register(uintptr_t lo, uintptr_t hi)
+{
+    if (dirty_mode != DIRTY_UFFD)
+        return;
+    struct uffdio_register reg = {.range = {.start = lo, .len = hi - lo},
+                                  .mode = UFFDIO_REGISTER_MODE_WP};
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0)
+        throw("runtime: cannot register stacks for write tracking (userfaultfd)");
 }
 
 void dirty_arm(uintptr_t lo, uintptr_t hi)

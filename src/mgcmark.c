@@ -99,7 +99,6 @@ static struct {
 _Atomic uint64_t gort_heap_marked;
 uint64_t gort_scan_stacks_bytes, gort_scan_globals_bytes; /* leader / stopped world */
 _Atomic uint64_t gort_scanwork;                           /* bytes scanned this cycle */
-_Atomic uint32_t gort_gcscangen;                          /* the cycle's stack generation */
 
 /* The gcwork used by the entry points that name none (mfinal.c, mgc.c's
  * registered roots): the leader's, set by whoever runs those. */
@@ -483,7 +482,8 @@ NO_SANITIZE static void scanstacks_stw(struct gcwork *w, uint32_t gen, struct g 
             continue;
         if (gp == self)
             scan_self(w, gp);
-        else if (gen == 0 || atomic_load_explicit(&gp->gcscangen, memory_order_relaxed) != gen)
+        else if (gen == 0 || gp->gcscangen == NULL ||
+                 atomic_load_explicit(gp->gcscangen, memory_order_relaxed) != gen)
             scanstack(w, gp, st);
     }
 }
@@ -501,13 +501,16 @@ NO_SANITIZE static void scanstacks_concurrent(struct gcwork *w, uint32_t gen)
     for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
         if (gp == self)
             continue;
+        _Atomic uint32_t *sg = gp->gcscangen;
         /* A full barrier between the store and the load (xchg). */
-        atomic_exchange_explicit(&gp->gcscangen, gen, memory_order_seq_cst);
+        if (sg != NULL)
+            atomic_exchange_explicit(sg, gen, memory_order_seq_cst);
         uint32_t st = atomic_load_explicit(&gp->atomicstatus, memory_order_seq_cst);
-        if (st == G_WAITING || st == G_RUNNABLE) {
+        if (sg != NULL && (st == G_WAITING || st == G_RUNNABLE)) {
             scanstack(w, gp, st);
         } else {
-            atomic_store_explicit(&gp->gcscangen, 0, memory_order_relaxed);
+            if (sg != NULL)
+                atomic_store_explicit(sg, 0, memory_order_relaxed);
             if ((st == G_RUNNING || st == G_SYSCALL) && gp->stack_hi != 0) {
                 uint64_t counted = gort_scan_stacks_bytes;
                 scanstack(w, gp, G_RUNNING);
@@ -685,6 +688,7 @@ static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct
 void gort_markterm(struct g *skip, uint32_t gen)
 {
     struct gcwork w = {.stw = true};
+    stack_dirty_collect(); /* stacks written by others are not clean */
     gort_markdirty(&w, false);
     markroots_stw(&w, gen, NULL, skip);
     curw = &w;

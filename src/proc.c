@@ -537,7 +537,8 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
     mp->curg = gp;
     gp->m = mp;
     casgstatus(gp, G_RUNNABLE, G_RUNNING);
-    atomic_store_explicit(&gp->gcscangen, 0, memory_order_release); /* after RUNNING */
+    if (unlikely(gcmarking) && gp->gcscangen != NULL) /* after RUNNING */
+        atomic_store_explicit(gp->gcscangen, 0, memory_order_release);
     __atomic_store_n(&gp->preempt, false, __ATOMIC_RELAXED);
     if (!inherit)
         schedtick_inc(mp->p);
@@ -565,7 +566,8 @@ static void mcall_switch(struct g *gp, void (*commit)(struct g *))
                 mp->curg = next;
                 next->m = mp;
                 casgstatus(next, G_RUNNABLE, G_RUNNING);
-                atomic_store_explicit(&next->gcscangen, 0, memory_order_release);
+                if (unlikely(gcmarking) && next->gcscangen != NULL)
+                    atomic_store_explicit(next->gcscangen, 0, memory_order_release);
                 __atomic_store_n(&next->preempt, false, __ATOMIC_RELAXED);
                 if (!inherit)
                     schedtick_inc(pp);

@@ -260,10 +260,14 @@ struct g {
     bool stackreleased;   /* cached dead g whose stack pages were given back; pool lock */
     bool preempt; /* asked to yield (sysmon, stop the world); __atomic, any thread */
     bool foreign; /* the g of a thread the runtime did not create (proc.c); fixed */
-    /* The GC cycle whose concurrent mark scanned this stack while the g was
-     * stopped, or 0: set by the marker, zeroed by execute when the g runs
-     * again (mgcmark.c's essay has the protocol). */
-    _Atomic uint32_t gcscangen;
+    /* Where the GC cycle whose concurrent mark scanned this stack while
+     * the g was stopped is kept (0: none): set by the marker, zeroed by
+     * execute when the g runs during a mark (mgcmark.c's essay has the
+     * protocol).  In a side table of the stack region, not in this page:
+     * the page is write-tracked while marking, and the marker's own store
+     * would make every stack look written.  NULL for stacks not from
+     * stack.c (g0s, foreign threads): never clean.  Fixed. */
+    _Atomic uint32_t *gcscangen;
 };
 
 /* ---- m ------------------------------------------------------------------ */
@@ -567,6 +571,14 @@ struct timer {
 int64_t nanotime(void);
 /* The running goroutine's errno, read and written out of line (proc.c:
  * the address of errno changes when a goroutine changes threads). */
+/* mgc.c: a concurrent mark is in progress (set and cleared with the
+ * world stopped). */
+#define gcmarking gort_gcmarking
+extern bool gcmarking;
+#define stack_dirty_arm gort_stack_dirty_arm
+#define stack_dirty_collect gort_stack_dirty_collect
+void stack_dirty_arm(void);
+void stack_dirty_collect(void);
 #define errno_get gort_errno_get
 #define errno_set gort_errno_set
 int errno_get(void);

@@ -38,6 +38,7 @@
  * pointer and free list.
  */
 #include "runtime.h"
+#include "mgcdirty.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,6 +69,7 @@ enum guardmode { GUARD_MADVISE, GUARD_MPROTECT, GUARD_CANARY };
 struct region {
     uintptr_t base; /* first slot */
     uintptr_t end;  /* one past the last slot */
+    _Atomic uint32_t *scangen; /* per slot: the g's gcscangen (runtime.h) */
 };
 
 struct stackpool {
@@ -158,13 +160,21 @@ static struct g *newslot(struct stackpool *sp)
         /* Align the first slot to the slot size so slot math is a mask. */
         uintptr_t base = ((uintptr_t)mem + sp->size - 1) & ~(uintptr_t)(sp->size - 1);
         madvise((void *)base, bytes, MADV_NOHUGEPAGE);
+        void *gens = mmap(NULL, bytes / sp->size * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (gens == MAP_FAILED)
+            throw("out of memory");
+        dirty_register(base, base + bytes);
         sp->regions[n].base = base;
         sp->regions[n].end = base + bytes;
+        sp->regions[n].scangen = gens;
         atomic_store_explicit(&sp->nregions, n + 1, memory_order_release);
         sp->next = base;
     }
     uintptr_t base = sp->next;
     sp->next += sp->size;
+    struct region *rg = &sp->regions[atomic_load_explicit(&sp->nregions, memory_order_relaxed) - 1];
+    _Atomic uint32_t *gen = &rg->scangen[(base - rg->base) / sp->size];
     unlock(&sp->lock);
 
     bool guarded = install_guard(base);
@@ -174,6 +184,7 @@ static struct g *newslot(struct stackpool *sp)
     gp->stack_size = sp->size;
     gp->stack_lo = base + PAGE;
     gp->stack_hi = (uintptr_t)gp;
+    gp->gcscangen = gen;
     if (!guarded) {
         gp->stackguard = gp->stack_lo;
         *(uint64_t *)gp->stackguard = CANARY;
@@ -343,6 +354,62 @@ struct g *stack_guard_hit(uintptr_t addr)
         }
     }
     return NULL;
+}
+
+/* ---- dirty tracking (the concurrent mark) ------------------------------- */
+
+/* Write-protects every stack slot made so far (mgcdirty.c): a write into a
+ * stopped goroutine's stack by another goroutine — C passes pointers to
+ * locals around — is then seen at mark termination. */
+void stack_dirty_arm(void)
+{
+    for (int i = 0; i < NPOOLS; i++) {
+        struct stackpool *sp = &pools[i];
+        int n = atomic_load_explicit(&sp->nregions, memory_order_acquire);
+        for (int r = 0; r < n; r++) {
+            lock(&sp->lock);
+            uintptr_t lo = sp->regions[r].base;
+            uintptr_t hi = r == n - 1 ? sp->next : sp->regions[r].end;
+            unlock(&sp->lock);
+            dirty_arm(lo, hi);
+        }
+    }
+}
+
+struct unclean_arg {
+    struct stackpool *sp;
+    struct region *rg;
+};
+
+static void unclean_pages(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct unclean_arg *a = arg;
+    size_t size = a->sp->size;
+    for (uintptr_t p = lo; p < hi;) {
+        uintptr_t base = p & ~(uintptr_t)(size - 1);
+        /* The guard page may read as written (a guard marker is no
+         * write-protect marker); the rest of the slot is stack or g. */
+        if (p - base >= PAGE || hi - base > PAGE)
+            atomic_store_explicit(&a->rg->scangen[(base - a->rg->base) / size], 0,
+                                  memory_order_relaxed);
+        p = base + size;
+    }
+}
+
+/* World stopped: every goroutine whose stack was written since
+ * stack_dirty_arm is no longer clean. */
+void stack_dirty_collect(void)
+{
+    for (int i = 0; i < NPOOLS; i++) {
+        struct stackpool *sp = &pools[i];
+        int n = atomic_load_explicit(&sp->nregions, memory_order_acquire);
+        for (int r = 0; r < n; r++) {
+            uintptr_t lo = sp->regions[r].base;
+            uintptr_t hi = r == n - 1 ? sp->next : sp->regions[r].end;
+            struct unclean_arg a = {sp, &sp->regions[r]};
+            dirty_collect(lo, hi, false, unclean_pages, &a);
+        }
+    }
 }
 
 void stack_check_canary(struct g *gp)
