@@ -40,15 +40,21 @@
  *     those pages.  Armed before any object is scanned, so a write either
  *     precedes the scan of its page or is reported.
  *   - stacks: a goroutine's stack is scanned while the goroutine is parked
- *     or runnable, and it is then "clean" for this cycle (g.gcscangen) until
- *     it runs again: execute stores 0 there after making the goroutine
- *     RUNNING.  The scanner stores the generation first and then reads the
- *     status (a full fence between), so either it sees RUNNING and leaves
- *     the stack to the final pause, or the goroutine's next run erases the
- *     generation.  A parked goroutine's status turns WAITING only on the far
- *     side of its switch (proc.c), when its registers are saved and its SP
- *     final.  The final pause rescans every stack that is not clean, so a
- *     goroutine that slept through the cycle costs nothing there.
+ *     or runnable, and it is then "clean" for this cycle (*g.gcscangen)
+ *     until it runs again: execute stores 0 there after making the
+ *     goroutine RUNNING.  The scanner stores the generation first and then
+ *     reads the status (a full barrier between), so either it sees RUNNING
+ *     and leaves the stack to the final pause, or the goroutine's next run
+ *     erases the generation.  A parked goroutine's status turns WAITING
+ *     only on the far side of its switch (proc.c), when its registers are
+ *     saved and its SP final.  Other goroutines may write a parked one's
+ *     stack (C hands out pointers to locals; a channel send copies into the
+ *     receiver's frame), so the stack regions are write-tracked like the
+ *     heap, and the final pause drops the clean mark of every slot that was
+ *     written.  It rescans every stack that is not clean, so a goroutine
+ *     that slept through the cycle, untouched, costs nothing there.  A
+ *     running goroutine's stack is also read early, racily and whole, so
+ *     that what it holds is mostly marked before the pause rescans it.
  *   - globals, registered roots and defer records are not tracked: the
  *     final pause rescans them whole (defer records only there, since a
  *     running goroutine frees them).
@@ -667,13 +673,14 @@ void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen)
 
 /* World stopped: the rest of the roots and the final drain.  With gen 0
  * every stack is scanned (the stop-the-world collector). */
-static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip)
+static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip,
+                          bool fresh)
 {
-    if (gen == 0)
+    if (fresh)
         reset_stats();
     uintptr_t globals = gort_scan_globals_bytes;
     dl_iterate_phdr(scanphdr, w);
-    if (gen != 0)
+    if (!fresh)
         gort_scan_globals_bytes = globals; /* counted once per cycle */
     gcdrain(w, -1, false);
     scanstacks_stw(w, gen, self, skip);
@@ -688,9 +695,12 @@ static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct
 void gort_markterm(struct g *skip, uint32_t gen)
 {
     struct gcwork w = {.stw = true};
-    stack_dirty_collect(); /* stacks written by others are not clean */
+    /* Stacks written by others are not clean; without stack tracking none
+     * is (gen 0: every stack). */
+    if (!stack_dirty_collect())
+        gen = 0;
     gort_markdirty(&w, false);
-    markroots_stw(&w, gen, NULL, skip);
+    markroots_stw(&w, gen, NULL, skip, false);
     curw = &w;
     gort_markfinalizers(true);
     gcw_dispose(&w);
@@ -700,7 +710,7 @@ void gort_markterm(struct g *skip, uint32_t gen)
 void gort_gcmark(void)
 {
     struct gcwork w = {.stw = true};
-    markroots_stw(&w, 0, getg(), NULL);
+    markroots_stw(&w, 0, getg(), NULL, true);
     curw = &w;
     gort_markfinalizers(true);
     gcw_dispose(&w);
@@ -758,7 +768,7 @@ void gort_checkmark(struct g *skip)
     uint64_t marked = atomic_load(&gort_heap_marked), scanwork = atomic_load(&gort_scanwork);
     uint64_t stacks = gort_scan_stacks_bytes, globals = gort_scan_globals_bytes;
     struct gcwork w = {.stw = true};
-    markroots_stw(&w, 0, NULL, skip);
+    markroots_stw(&w, 0, NULL, skip, true);
     curw = &w;
     gort_markfinalizers(false);
     gcw_dispose(&w);

@@ -578,7 +578,7 @@ extern bool gcmarking;
 #define stack_dirty_arm gort_stack_dirty_arm
 #define stack_dirty_collect gort_stack_dirty_collect
 void stack_dirty_arm(void);
-void stack_dirty_collect(void);
+bool stack_dirty_collect(void);
 #define errno_get gort_errno_get
 #define errno_set gort_errno_set
 int errno_get(void);

@@ -363,6 +363,8 @@ struct g *stack_guard_hit(uintptr_t addr)
  * locals around — is then seen at mark termination. */
 void stack_dirty_arm(void)
 {
+    if (dirty_mode != DIRTY_UFFD)
+        return;
     for (int i = 0; i < NPOOLS; i++) {
         struct stackpool *sp = &pools[i];
         int n = atomic_load_explicit(&sp->nregions, memory_order_acquire);
@@ -397,9 +399,13 @@ static void unclean_pages(uintptr_t lo, uintptr_t hi, void *arg)
 }
 
 /* World stopped: every goroutine whose stack was written since
- * stack_dirty_arm is no longer clean. */
-void stack_dirty_collect(void)
+ * stack_dirty_arm is no longer clean.  False if stacks are not tracked
+ * (only userfaultfd can: mprotect would fail the kernel's own writes into
+ * stack buffers), and then no stack is clean. */
+bool stack_dirty_collect(void)
 {
+    if (dirty_mode != DIRTY_UFFD)
+        return false;
     for (int i = 0; i < NPOOLS; i++) {
         struct stackpool *sp = &pools[i];
         int n = atomic_load_explicit(&sp->nregions, memory_order_acquire);
@@ -410,6 +416,7 @@ void stack_dirty_collect(void)
             dirty_collect(lo, hi, false, unclean_pages, &a);
         }
     }
+    return true;
 }
 
 void stack_check_canary(struct g *gp)
