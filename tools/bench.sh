@@ -123,6 +123,7 @@ table() {
 		for (i in fs) { split(fs[i], kv, ":"); figure[kv[1]] = kv[2] }
 		split("spawn:0.5 pingpong:0.4 prodcons:0.7 select/recv:0.7 skynet:0.5 mutex:1.0 idle:1.7 alloc:1.0 binarytrees:1.0 gcpause:1.0", ts, " ")
 		for (i in ts) { split(ts[i], kv, ":"); target[kv[1]] = kv[2] }
+		nx = split("alloc:glibc_ns_per_op:- binarytrees:max_rss_kib:1.3 gcpause:probe_p99_us:1.0", xs, " ")
 	}
 	/^\{/ {
 		bench = field($0, "bench"); impl = field($0, "impl")
@@ -142,6 +143,18 @@ table() {
 		if (!(key in seen)) { seen[key] = 1; order[++nrows] = key; fig[key] = f }
 		vals[key, impl] = vals[key, impl] " " v
 		nruns[key, impl]++
+		# second figures: glibc malloc in the alloc run, RSS, probe lateness
+		for (i = 1; i <= nx; i++) {
+			split(xs[i], kv, ":")
+			if (kv[1] != bench) continue
+			w = field($0, kv[2])
+			if (w == "" || w == "null") continue
+			xkey = key SUBSEP kv[2]
+			if (!(xkey in xseen)) { xseen[xkey] = 1; xorder[++nxrows] = xkey; xtarget[xkey] = kv[3] }
+			xvals[xkey, impl] = xvals[xkey, impl] " " w
+			if (kv[2] == "glibc_ns_per_op" && impl == "gort") xvals[xkey, "glibc"] = xvals[xkey, "glibc"] " " w
+			xruns[xkey, impl]++
+		}
 	}
 	END {
 		printf "| %-8s | %-26s | %-19s | %-18s | %-16s | %-7s | %-11s |\n", \
@@ -163,6 +176,25 @@ table() {
 			}
 			printf "| %-8s | %-26s | %-19s | %-18s | %-16s | %-7s | %-11s |\n", bc[1], bc[2], fig[key], \
 				fmt(g) " (" nruns[key, "gort"] + 0 ")", fmt(o) " (" nruns[key, "go"] + 0 ")", ratio, tgt
+		}
+		for (r = 1; r <= nxrows; r++) {
+			xkey = xorder[r]
+			split(xkey, bc, SUBSEP)
+			g = median(xvals[xkey, "gort"])
+			if (bc[3] == "glibc_ns_per_op") {
+				# gort ns_per_op against glibc, both from the gort runs
+				o = g; g = median(vals[bc[1] SUBSEP bc[2], "gort"])
+				ratio = (g != "" && o != "" && o > 0) ? sprintf("%.2f", g / o) : "-"
+				printf "| %-8s | %-26s | %-19s | %-18s | %-16s | %-7s | %-11s |\n", bc[1], bc[2] " vs glibc", \
+					"ns_per_op", fmt(g), fmt(o) " (glibc)", ratio, "(report)"
+				continue
+			}
+			o = median(xvals[xkey, "go"])
+			ratio = (g != "" && o != "" && o > 0) ? sprintf("%.2f", g / o) : "-"
+			tgt = "<= " xtarget[xkey]
+			if (ratio != "-") tgt = tgt (ratio + 0 <= xtarget[xkey] + 0 ? " ok" : " MISS")
+			printf "| %-8s | %-26s | %-19s | %-18s | %-16s | %-7s | %-11s |\n", bc[1], bc[2], bc[3], \
+				fmt(g) " (" xruns[xkey, "gort"] + 0 ")", fmt(o) " (" xruns[xkey, "go"] + 0 ")", ratio, tgt
 		}
 		if (nc2c) printf "\nmachine: c2c cross-CPU round trip median %s ns over %d probes\n", fmt(median(c2c)), nc2c
 	}' "$@"
