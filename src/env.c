@@ -5,7 +5,8 @@
  * schedinit): GODEBUG is comma-separated key=value, applied left to right so
  * a later duplicate wins; fields without '=' and unknown keys are ignored;
  * a value that is not a valid int32 (Go's atoi32: optional '-', digits, no
- * overflow) leaves the setting alone.  GOTRACEBACK maps to a level with
+ * overflow) leaves the setting alone, unless the knob takes that word
+ * (dbgwords: gcdirty=off|uffd|mprotect).  GOTRACEBACK maps to a level with
  * "all" and "crash" flags.  GOMAXPROCS is used only when valid and > 0.
  *
  * Every knob lives in `debug` (or the traceback globals); nothing else in
@@ -67,6 +68,27 @@ static const struct {
     {"tracefpunwindoff", &debug.tracefpunwindoff},
 };
 
+/* Knobs whose values may be words (the numbers are accepted too). */
+static const struct {
+    const char *name, *word;
+    int32_t value;
+} dbgwords[] = {
+    {"gcdirty", "off", 0},
+    {"gcdirty", "uffd", 2},
+    {"gcdirty", "mprotect", 3},
+};
+
+static bool dbgword(const char *name, const char *word, int32_t *out)
+{
+    for (size_t i = 0; i < sizeof dbgwords / sizeof dbgwords[0]; i++) {
+        if (strcmp(dbgwords[i].name, name) == 0 && strcmp(dbgwords[i].word, word) == 0) {
+            *out = dbgwords[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void parse_godebug(const char *s)
 {
     while (*s) {
@@ -86,7 +108,7 @@ static void parse_godebug(const char *s)
                 for (size_t i = 0; i < sizeof dbgvars / sizeof dbgvars[0]; i++) {
                     if (strlen(dbgvars[i].name) == klen && memcmp(dbgvars[i].name, s, klen) == 0) {
                         int32_t v;
-                        if (gort_atoi32(val, &v))
+                        if (gort_atoi32(val, &v) || dbgword(dbgvars[i].name, val, &v))
                             *dbgvars[i].value = v;
                     }
                 }

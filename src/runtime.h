@@ -613,7 +613,8 @@ struct debugvars {
     int32_t gccheckmark;
     int32_t gcstoptheworld;
     int32_t gcstress; /* gort: start a cycle every N allocations */
-    int32_t gcdirty;  /* gort: 0 turns dirty-page tracking (and the concurrent mark) off */
+    int32_t gcdirty;  /* gort: dirty-page tracking (and the concurrent mark): 0 off,
+                       * 1 the best available, 2 uffd, 3 mprotect (mgcdirty.h) */
     int32_t madvdontneed;
     int32_t invalidptr;
     int32_t panicnil;
