@@ -6,6 +6,10 @@
  * write into the guard page below it above all — can still be handled.
  * One handler serves every signal gort installs; it decides, in order:
  *
+ *   0. A write fault on a heap page the GC's dirty tracker write-protected
+ *      (GODEBUG=gcdirty=mprotect, or a kernel without userfaultfd
+ *      WP_ASYNC): dirty_fault records the page and unprotects it, and the
+ *      handler returns so the write is retried (mgcdirty.c).
  *   1. A guard-page hit of some goroutine slot (stack.c): Go's stack
  *      overflow report ("runtime: goroutine stack exceeds N-byte limit",
  *      "fatal error: stack overflow") from the signal stack, since the
@@ -72,6 +76,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "mgcdirty.h"
 #include "sigqueue.h"
 
 enum { SIGSTACK_SIZE = 64 << 10, NSIG_GO = 65 };
@@ -541,6 +546,14 @@ static void sighandler(int sig, siginfo_t *info, void *uctx)
     struct g *gp = getg();
     struct m *mp = gp != NULL ? gp->m : NULL;
 
+    /* 0. A write to a page the GC's dirty tracker protected: recorded, made
+     * writable, retried (mgcdirty.c).  Bit 1 of the page-fault error code
+     * says write: an instruction fetch from the heap stays a fault. */
+    if (dirty_mode == DIRTY_MPROTECT && sig == SIGSEGV && info->si_code == SEGV_ACCERR &&
+        (uc->uc_mcontext.gregs[REG_ERR] & 2) && dirty_fault((uintptr_t)info->si_addr)) {
+        errno = saved_errno;
+        return;
+    }
     if (sig == SIGQUIT && atomic_load(&crashing) > 0)
         sigdump(sig, info, uc); /* this m's turn in a GOTRACEBACK=crash dump */
     if (issyncsig(sig) && info->si_code > 0) {
