@@ -41,8 +41,8 @@
  *       mheap grows, keeps the registration: the new VMA is tracked.
  *   (b) A page never touched (pte_none, or no page table at all) is
  *       reported as written until it is armed; arming installs a uffd-wp
- *       marker in its place (it then reads back as not written, and its
- *       first fault, read or write, keeps the protection).  MADV_DONTNEED
+ *       marker in its place: it reads back as not written, a read fault
+ *       maps the zero page still protected, a write is recorded.  MADV_DONTNEED
  *       (or reclaim of a MADV_FREE page) drops the marker of an anonymous
  *       page: the page is pte_none again and reported as written, whether
  *       or not it was written.  MADV_FREE alone keeps the pte and its bit.
@@ -76,9 +76,11 @@
  * (taken with fetch_or, so it is a per-page spin lock), which gives the
  * invariant the report rests on:
  *   busy == 0  implies  (clean == 1 <=> the page is read-only).
- * Each holder orders its two steps so that a write can never land on a
- * page whose clean bit is set: the fault handler clears clean before
- * mprotect(RW); rearm and arm mprotect(RO) before they set clean.  A
+ * Each holder orders its steps so that a write can never land on a page
+ * whose clean bit is set: clean is cleared before an mprotect(RW) (fault,
+ * disarm, giveup) and set after an mprotect(RO) has succeeded (arm,
+ * rearm); a failed mprotect may have changed part of its range, so its
+ * pages keep clean 0 and a write fault there is repaired as below.  A
  * collect reports the pages whose clean bit is 0, and with rearm takes the
  * busy bits it can (a page busy in a fault is reported and left dirty: it
  * is reported again next time), protects them, sets clean, and only then
@@ -91,10 +93,12 @@
  * the write is retried and faults again until the holder is done), clears
  * clean and makes the page writable — even if it already is, which covers
  * a fault that raced with a disarm or with another thread's fault.
- * Nobody holding busy bits writes to the heap or waits for a busy bit
- * while holding one, except arm and disarm, which wait for the holders in
- * the segment they have half taken; holders never wait on them in turn (a
- * fault retries, collect skips, giveup holds nothing while it waits).
+ * Nobody holding busy bits writes to the heap, so no holder faults.  A
+ * fault never waits for a busy bit (its write is retried), a collect takes
+ * only the free ones, and the waiters — arm and disarm, a segment of 512
+ * pages at a time, and giveup, all pages at once — take them in ascending
+ * order, all the bits wanted in a word or none, holding nothing in the
+ * word they wait for: no cycle of waiting can form.
  *
  * Each page made writable splits the read-only VMA around it, and the
  * process has vm.max_map_count VMAs (65530 by default).  When the
@@ -118,8 +122,21 @@
  * that pass heap buffers to the kernel should run with gcdirty=off there.
  * Under ASan and TSan the sanitizer owns SIGSEGV: no DIRTY_MPROTECT.
  *
- * Costs (per GiB of populated heap, this machine; the test's "bench" mode
- * prints them): see the numbers in tests/unit/gcdirty.c's comment.
+ * Costs per GiB of populated heap on this machine (KVM, 2 vCPUs; ranges
+ * over runs of `tests/unit/gcdirty bench`, which prints them):
+ *                                              uffd         mprotect
+ *   arm, every page written (first, or after   3.3-4.4 ms   17-28 ms
+ *     a disarm)
+ *   arm, nothing written since the last rearm  0.5-0.7 ms   0.5-0.9 ms
+ *   collect, nothing written                   0.3-0.7 ms   0.01 ms
+ *   collect+rearm, 1 page in 1000 written      0.7-0.8 ms   0.7-1.2 ms
+ *   collect+rearm, every page written          4-5 ms       18-30 ms
+ *   disarm                                     21-32 ms     18-30 ms
+ *   first write to an armed page               ~1 us        5-10 us
+ * So under uffd a disarm costs the collector ~0.1 us a page and the next
+ * arm the full price, while leaving the heap armed between cycles costs
+ * the program ~1 us for each page it writes first between them: disarm
+ * pays only if more than about a tenth of the heap is written there.
  */
 #include "mgcdirty.h"
 
@@ -168,7 +185,7 @@ int dirty_mode = DIRTY_NONE;
 static struct {
     uintptr_t base, end;  /* the tracked reservation */
     unsigned pgshift;     /* log2 of the OS page size */
-    int uffd;             /* DIRTY_UFFD: the userfaultfd, else -1 */
+    int uffd;             /* DIRTY_UFFD: the userfaultfd, else (and in a fork child) -1 */
     int pagemap;          /* DIRTY_UFFD: /proc/self/pagemap, else -1 */
     /* DIRTY_MPROTECT: one bit per page of the reservation (essay). */
     _Atomic uint64_t *clean; /* changed only by the holder of the page's busy bit */
@@ -224,13 +241,11 @@ static void uffd_close(void)
     trk.uffd = trk.pagemap = -1;
 }
 
+/* No retry on EINTR (a fatal signal is pending): a failed call may have
+ * protected pages it did not report, and the callers' fallbacks cover it. */
 static long pmscan(struct pm_scan_arg *a)
 {
-    long n;
-    do
-        n = ioctl(trk.pagemap, PAGEMAP_SCAN, a);
-    while (n < 0 && errno == EINTR);
-    return n;
+    return ioctl(trk.pagemap, PAGEMAP_SCAN, a);
 }
 
 static struct pm_scan_arg scanarg(uintptr_t lo, uintptr_t hi, uint64_t flags)
@@ -368,24 +383,29 @@ static bool nextrun(const uint64_t *m, unsigned n, unsigned i, unsigned *s, unsi
     return true;
 }
 
-/* Takes the busy bits want[k] of words w0+k into got[k].  wait: until all
- * are taken (holders are brief and never wait for us); else those free. */
+static void backoff(unsigned spin)
+{
+    if (spin < 64)
+        procyield(30);
+    else
+        osyield();
+}
+
+/* Takes the busy bits want[k] of words w0+k into got[k].  Without wait,
+ * the ones free now.  With wait, all of them: word after word, ascending,
+ * and all of a word's bits in one fetch_or or none (what was taken is
+ * dropped before waiting), so two waiters never hold what the other wants. */
 static void seg_lock(uintptr_t w0, unsigned n, const uint64_t *want, uint64_t *got, bool wait)
 {
     for (unsigned k = 0; k < n; k++) {
-        uint64_t need = want[k], have = 0;
         for (unsigned spin = 0;; spin++) {
-            uint64_t old = atomic_fetch_or(&trk.busy[w0 + k], need);
-            have |= need & ~old;
-            need &= old;
-            if (need == 0 || !wait)
+            uint64_t old = atomic_fetch_or(&trk.busy[w0 + k], want[k]);
+            got[k] = want[k] & ~old;
+            if (!wait || (old & want[k]) == 0)
                 break;
-            if (spin < 64)
-                procyield(30);
-            else
-                osyield();
+            atomic_fetch_and(&trk.busy[w0 + k], ~got[k]);
+            backoff(spin);
         }
-        got[k] = have;
     }
 }
 
@@ -445,12 +465,12 @@ static void mp_setprot(uintptr_t p0, uintptr_t p1, bool arm)
         for (unsigned k = 0; k < n; k++)
             want[k] = wordmask(w0 + k, p0, p1);
         seg_lock(w0, n, want, got, true);
-        seg_protect(w0, n, want, ok, arm ? PROT_READ : PROT_READ | PROT_WRITE);
-        for (unsigned k = 0; k < n; k++) {
+        for (unsigned k = 0; k < n; k++)
             atomic_fetch_and(&trk.clean[w0 + k], ~want[k]);
-            if (arm && ok[k] != 0)
+        seg_protect(w0, n, want, ok, arm ? PROT_READ : PROT_READ | PROT_WRITE);
+        for (unsigned k = 0; k < n && arm; k++)
+            if (ok[k] != 0)
                 atomic_fetch_or(&trk.clean[w0 + k], ok[k]);
-        }
         seg_unlock(w0, n, want);
     }
 }
@@ -508,10 +528,7 @@ static void giveup(void)
             break;
         while (w-- > 0)
             atomic_fetch_and(&trk.busy[w], ~wordmask(w, 0, np));
-        if (spin < 64)
-            procyield(30);
-        else
-            osyield();
+        backoff(spin);
     }
     for (uintptr_t w = 0; w < nw; w++)
         atomic_store(&trk.clean[w], 0);
@@ -525,6 +542,8 @@ bool dirty_fault(uintptr_t addr)
 {
     if (addr < trk.base || addr >= atomic_load(&trk.armhi))
         return false;
+    if (atomic_load(&trk.givingup))
+        return true; /* retried until giveup has made every page writable */
     int saved_errno = errno;
     uintptr_t p = pgidx(addr);
     uint64_t bit = (uint64_t)1 << (p % 64);

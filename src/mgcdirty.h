@@ -52,19 +52,21 @@ void dirty_init(uintptr_t base, uintptr_t size);
  * modes collects report all of it as written and arm does nothing. */
 void dirty_register(uintptr_t lo, uintptr_t hi);
 
-/* Write-protects [lo, hi): from now on a write to any of its pages is
- * recorded.  Safe while mutators run: a write that lands while arm runs is
- * either recorded or visible to whatever reads the page after arm returns.
- * Pages already armed stay armed and keep their state. */
+/* Starts a new epoch on [lo, hi): write-protects every page of it, written
+ * or not, so what was written before is forgotten and from now on a write
+ * to any of its pages is recorded.  Safe while mutators run: a write that
+ * lands while arm runs is either recorded or visible to whatever reads the
+ * page after arm returns (the collector scans after arming). */
 void dirty_arm(uintptr_t lo, uintptr_t hi);
 
 /* Calls fn on the maximal runs [plo, phi) of pages in [lo, hi) that may
- * have been written since they were last armed or collected (a superset:
- * never a written page left out; pages never armed count as written).  With
- * rearm, each reported page is write-protected again before fn sees it, so
- * a later write is reported by a later collect.  fn runs with no tracker
- * state held: it may block or yield.  Returns the number of pages reported.
- * Concurrent collects (and arms) of the same pages are safe. */
+ * have been written since they were last armed or collected with rearm (a
+ * superset: never a written page left out; pages never armed count as
+ * written).  With rearm, each reported page is write-protected again
+ * before fn sees it, so a later write is reported by a later collect.  fn
+ * runs with no tracker state held: it may block or yield.  Returns the
+ * number of pages reported.  Concurrent collects of the same pages are
+ * safe (a page is reported by one of them, or by both). */
 size_t dirty_collect(uintptr_t lo, uintptr_t hi, bool rearm,
                      void (*fn)(uintptr_t plo, uintptr_t phi, void *arg), void *arg);
 
