@@ -13,6 +13,7 @@
 //     fails with EFAULT under mprotect (the documented limit);
 //   - (d) a write from another thread is reported;
 //   - disarm reports everything, a later arm starts clean again;
+//   - a forked child of a uffd process falls back to off;
 //   - no write is lost under races: writer threads store increasing values
 //     while collectors (two at once) re-arm, and "scan" each reported page
 //     into a shadow by a per-word max, as the marker marks; after the last
@@ -268,6 +269,30 @@ static void growth_and_disarm(void)
     expect(d, N(d), total, "armed again, written");
 }
 
+/* fork(): the child of a uffd process is not registered and turns to off
+ * (everything reported); an mprotect child goes on as its parent. */
+static void forked(void)
+{
+    collect(GROWNPAGES, true);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        modename = "fork child";
+        CHECK(dirty_mode == (mode == DIRTY_UFFD ? DIRTY_NONE : mode));
+        *(volatile char *)pa(40) = 1;
+        collect(GROWNPAGES, true);
+        CHECK(seen[40]);
+        if (dirty_mode == DIRTY_NONE)
+            CHECK(collect(GROWNPAGES, false) == GROWNPAGES);
+        _exit(0);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(dirty_mode == mode);
+    collect(GROWNPAGES, false);
+    expect(NULL, 0, GROWNPAGES, "parent after its child wrote");
+}
+
 /* ---- races: no write is ever lost --------------------------------------------- */
 
 enum { RACEPAGES = 1024, WRITERS = 3, WRITES = 60000, ROUNDS = 60, CYCLES = 3 };
@@ -308,6 +333,13 @@ static void *race_collector(void *arg)
     return NULL;
 }
 
+static void *race_armer(void *arg)
+{
+    (void)arg;
+    dirty_arm(pa(37), pa(RACEPAGES)); /* overlaps the main arm, other segment bounds */
+    return NULL;
+}
+
 static void races(void)
 {
     shadow = calloc(RACEPAGES * PG / 8, 8);
@@ -320,7 +352,9 @@ static void races(void)
         /* A cycle as the collector runs one: arm while the program writes,
          * scan everything, rescan what is reported, with a second collector
          * racing the first. */
+        CHECK(pthread_create(&c, NULL, race_armer, NULL) == 0);
         dirty_arm(base, pa(RACEPAGES));
+        CHECK(pthread_join(c, NULL) == 0);
         scan(base, pa(RACEPAGES), NULL);
         atomic_store(&collecting, 1);
         CHECK(pthread_create(&c, NULL, race_collector, NULL) == 0);
@@ -456,6 +490,7 @@ static int child(int want, bool bench)
     basics();
     kernelwrites();
     zaps();
+    forked();
     growth_and_disarm();
     races();
     if (want == DIRTY_MPROTECT)
