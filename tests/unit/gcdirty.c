@@ -14,6 +14,8 @@
 //   - (d) a write from another thread is reported;
 //   - disarm reports everything, a later arm starts clean again;
 //   - a forked child of a uffd process falls back to off;
+//   - a region given to dirty_register (stack.c's) is tracked under uffd
+//     and reported whole otherwise; an unregistered one is reported whole;
 //   - no write is lost under races: writer threads store increasing values
 //     while collectors (two at once) re-arm, and "scan" each reported page
 //     into a shadow by a per-word max, as the marker marks; after the last
@@ -269,6 +271,55 @@ static void growth_and_disarm(void)
     expect(d, N(d), total, "armed again, written");
 }
 
+/* dirty_register: a region outside the heap, as stack.c's stack regions.
+ * Under uffd it is tracked like the heap; under mprotect and off every
+ * page of it is reported.  A range never registered is reported whole in
+ * every mode (uffd's scan fails its PM_SCAN_CHECK_WPASYNC). */
+static uintptr_t obase;
+static unsigned char oseen[64];
+
+static void orecord(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    for (uintptr_t p = lo; p < hi; p += PG)
+        oseen[(p - obase) / PG] = 1;
+}
+
+static size_t ocollect(bool rearm)
+{
+    memset(oseen, 0, sizeof oseen);
+    return dirty_collect(obase, obase + sizeof oseen * PG, rearm, orecord, NULL);
+}
+
+static void otherregions(void)
+{
+    size_t np = sizeof oseen;
+    char *r = mmap(NULL, np * PG, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(r != MAP_FAILED);
+    obase = (uintptr_t)r;
+    r[0] = 1; /* one page populated before it is registered */
+    dirty_register(obase, obase + np * PG);
+    dirty_arm(obase, obase + np * PG);
+    CHECK(ocollect(false) == (mode == DIRTY_UFFD ? 0 : np));
+    r[3 * PG] = 1;
+    r[40 * PG] = 1;
+    size_t n = ocollect(true);
+    CHECK(oseen[3] && oseen[40]);
+    CHECK(n == (mode == DIRTY_UFFD ? 2 : np));
+    CHECK(ocollect(false) == (mode == DIRTY_UFFD ? 0 : np));
+    dirty_disarm(obase, obase + np * PG);
+    CHECK(munmap(r, np * PG) == 0);
+
+    char *u = mmap(NULL, np * PG, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHECK(u != MAP_FAILED);
+    obase = (uintptr_t)u;
+    u[PG] = 1;
+    CHECK(ocollect(true) == np);
+    CHECK(munmap(u, np * PG) == 0);
+}
+
 /* fork(): the child of a uffd process is not registered and turns to off
  * (everything reported); an mprotect child goes on as its parent. */
 static void forked(void)
@@ -491,6 +542,7 @@ static int child(int want, bool bench)
     kernelwrites();
     zaps();
     forked();
+    otherregions();
     growth_and_disarm();
     races();
     if (want == DIRTY_MPROTECT)
