@@ -125,14 +125,14 @@
  * Costs per GiB of populated heap on this machine (KVM, 2 vCPUs; ranges
  * over runs of `tests/unit/gcdirty bench`, which prints them):
  *                                              uffd         mprotect
- *   arm, every page written (first, or after   3.3-4.4 ms   17-28 ms
+ *   arm, every page written (first, or after   3.3-4.4 ms   17-50 ms
  *     a disarm)
  *   arm, nothing written since the last rearm  0.5-0.7 ms   0.5-0.9 ms
  *   collect, nothing written                   0.3-0.7 ms   0.01 ms
- *   collect+rearm, 1 page in 1000 written      0.7-0.8 ms   0.7-1.2 ms
- *   collect+rearm, every page written          4-5 ms       18-30 ms
- *   disarm                                     21-32 ms     18-30 ms
- *   first write to an armed page               ~1 us        5-10 us
+ *   collect+rearm, 1 page in 1000 written      0.5-0.8 ms   0.7-1.4 ms
+ *   collect+rearm, every page written          4-5 ms       18-45 ms
+ *   disarm                                     21-32 ms     18-40 ms
+ *   first write to an armed page               1-2 us       5-10 us
  * So under uffd a disarm costs the collector ~0.1 us a page and the next
  * arm the full price, while leaving the heap armed between cycles costs
  * the program ~1 us for each page it writes first between them: disarm
