@@ -118,8 +118,10 @@
  * The limit of DIRTY_MPROTECT: a system call that writes into an armed
  * page (read(2) into a heap buffer) does not fault in user mode; the
  * kernel gives the call EFAULT.  Boehm wraps read() for this; gort does
- * not, so the fallback is only for kernels without WP_ASYNC, and programs
- * that pass heap buffers to the kernel should run with gcdirty=off there.
+ * not, so this mode is only taken when asked for (GODEBUG=gcdirty=
+ * mprotect), by programs that do not pass heap buffers to the kernel, on
+ * kernels without WP_ASYNC.  Unasked, such kernels get DIRTY_NONE and the
+ * collector stops the world for the mark.
  * Under ASan and TSan the sanitizer owns SIGSEGV: no DIRTY_MPROTECT.
  *
  * Costs per GiB of populated heap on this machine (KVM, 2 vCPUs; ranges
@@ -573,10 +575,13 @@ void dirty_init(uintptr_t base, uintptr_t size)
     trk.end = base + size;
     int want = debug.gcdirty;
     int mode = DIRTY_NONE;
+    /* mprotect only when asked for: unasked, it would fail a program's
+     * read(2) into a heap buffer during a cycle (see above); without
+     * userfaultfd the collector stops the world instead, which is always
+     * correct. */
     if ((want == GCDIRTY_BEST || want == GCDIRTY_UFFD) && uffd_init())
         mode = DIRTY_UFFD;
-    else if ((want == GCDIRTY_BEST || want == GCDIRTY_MPROTECT) && !GORT_ASAN && !GORT_TSAN &&
-             mp_init())
+    else if (want == GCDIRTY_MPROTECT && !GORT_ASAN && !GORT_TSAN && mp_init())
         mode = DIRTY_MPROTECT;
     dirty_mode = mode;
     if (mode == DIRTY_UFFD)

@@ -17,13 +17,13 @@
 /* The tracking mechanism, chosen once by dirty_init:
  *   DIRTY_UFFD      userfaultfd asynchronous write-protection + the
  *                   PAGEMAP_SCAN ioctl (Linux >= 6.7): no signal, no VMA.
- *   DIRTY_MPROTECT  mprotect(PROT_READ) + SIGSEGV (Boehm's): the fallback.
- *                   A system call that writes into an armed page fails with
- *                   EFAULT instead of faulting (mgcdirty.c's essay).
+ *   DIRTY_MPROTECT  mprotect(PROT_READ) + SIGSEGV (Boehm's), on request
+ *                   only: a system call that writes into an armed page
+ *                   fails with EFAULT instead of faulting (mgcdirty.c).
  *   DIRTY_NONE      nothing: dirty_collect reports every page; the
  *                   collector should stop the world instead.
  * GODEBUG=gcdirty=uffd|mprotect|off forces a mode (one that is unavailable
- * gives DIRTY_NONE); unset: the best available. */
+ * gives DIRTY_NONE); unset: uffd if the kernel has it, else none. */
 enum { DIRTY_NONE, DIRTY_UFFD, DIRTY_MPROTECT };
 /* debug.gcdirty's values (env.c maps the words to them). */
 enum { GCDIRTY_OFF = 0, GCDIRTY_BEST = 1, GCDIRTY_UFFD = 2, GCDIRTY_MPROTECT = 3 };
