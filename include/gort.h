@@ -461,8 +461,11 @@ GORT_API bool gort_is_runtime_error(const gort_any *v);
 GORT_API void gort_panic_index(int64_t i, int64_t len);
 #define gort_index_check(i, len)                                                         \
     ((uint64_t)(i) < (uint64_t)(len) ? (void)0 : gort_panic_index((int64_t)(i), (int64_t)(len)))
-/* s[lo:hi] on a sequence of length len (Go's slice bounds errors). */
+/* s[lo:hi] on an array or string of length len (Go's slice bounds errors:
+ * "... with length N"); gort_slice_cap_check on a slice of capacity cap
+ * ("... with capacity N"). */
 GORT_API void gort_slice_check(int64_t lo, int64_t hi, int64_t len);
+GORT_API void gort_slice_cap_check(int64_t lo, int64_t hi, int64_t cap);
 
 /* runtime.Stack: writes the calling goroutine's traceback (all == true: every
  * goroutine's, with the world stopped) into buf, truncated to len; returns the

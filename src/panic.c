@@ -683,17 +683,26 @@ void gort_panic_index(int64_t i, int64_t len)
     panic_errorf("index out of range [%" PRId64 "] with length %" PRId64, i, len);
 }
 
-void gort_slice_check(int64_t lo, int64_t hi, int64_t len)
+/* Go's goPanicSliceAlen and goPanicSliceAcap: the bound is a string's or
+ * array's length, or a slice's capacity. */
+static void slice_check(int64_t lo, int64_t hi, int64_t bound, const char *what)
 {
-    if (hi < 0 || hi > len) {
+    if (hi < 0 || hi > bound) {
         if (hi < 0)
             panic_errorf("slice bounds out of range [:%" PRId64 "]", hi);
-        panic_errorf("slice bounds out of range [:%" PRId64 "] with length %" PRId64, hi, len);
+        panic_errorf("slice bounds out of range [:%" PRId64 "] with %s %" PRId64, hi, what, bound);
     }
     if (lo < 0)
         panic_errorf("slice bounds out of range [%" PRId64 ":]", lo);
     if (lo > hi)
         panic_errorf("slice bounds out of range [%" PRId64 ":%" PRId64 "]", lo, hi);
+}
+
+void gort_slice_check(int64_t lo, int64_t hi, int64_t len) { slice_check(lo, hi, len, "length"); }
+
+void gort_slice_cap_check(int64_t lo, int64_t hi, int64_t cap)
+{
+    slice_check(lo, hi, cap, "capacity");
 }
 
 /* ---- the report ----------------------------------------------------------- */

@@ -2,11 +2,10 @@
  * text of the error.  Go's test looks for a word of the message; this port
  * compares the whole text with what Go 1.19 prints for the same operation.
  *
- * C has arrays where Go's test has a slice (`make([]byte, 10)`): gort's
- * bounds checks are Go's checks of an array or string, so test2 reads
- * "[:15] with length 10" where Go's slice reads "with capacity 10" (Go's
- * array says "with length" too).  Go's TODO, null pointer accesses, is
- * here (test8).
+ * Go's test slices a slice (`make([]byte, 10)`): its bound is the
+ * capacity, gort_slice_cap_check's ("[:15] with capacity 10"); the same
+ * bound on an array or string reads "with length" (gort_slice_check).  Go's
+ * TODO, null pointer accesses, is here (test8).
  *
  * Left out, because C has no such operation: test4 (a failed type
  * assertion, "interface conversion: ..."), test5 (comparing uncomparable
@@ -61,7 +60,7 @@ static NOINLINE long index_x(int64_t i)
 
 static NOINLINE long slice_x(int64_t lo, int64_t hi)
 {
-    gort_slice_check(lo, hi, sizeof x);
+    gort_slice_cap_check(lo, hi, sizeof x);
     return (long)(hi - lo);
 }
 
@@ -80,6 +79,15 @@ static NOINLINE void test2(struct want *w)
     GORT_FRAME();
     gort_defer(mustrecover, w);
     printf("%ld\n", slice_x(5, 15)); /* x[5:15] */
+}
+
+/* Not in Go's test: the same bound on a string, s[5:15] with len(s) 10. */
+static NOINLINE void test2s(struct want *w)
+{
+    GORT_FRAME();
+    gort_defer(mustrecover, w);
+    gort_slice_check(5, 15, 10);
+    printf("unreachable\n");
 }
 
 static NOINLINE void test3(struct want *w)
@@ -114,7 +122,8 @@ static int real_main(int argc, char **argv)
         struct want w;
     } tests[] = {
         {test1, {"test1", "runtime error: index out of range [123] with length 10", 0}},
-        {test2, {"test2", "runtime error: slice bounds out of range [:15] with length 10", 0}},
+        {test2, {"test2", "runtime error: slice bounds out of range [:15] with capacity 10", 0}},
+        {test2s, {"test2s", "runtime error: slice bounds out of range [:15] with length 10", 0}},
         {test3, {"test3", "runtime error: slice bounds out of range [11:9]", 0}},
         {test7, {"test7", "runtime error: integer divide by zero", 0}},
         {test8, {"test8", "runtime error: invalid memory address or nil pointer dereference", 0}},
