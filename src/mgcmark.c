@@ -444,6 +444,7 @@ NO_SANITIZE static NOINLINE void scan_self(struct gcwork *w, struct g *gp)
     uintptr_t sp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
     scanblock(w, sp, gp->stack_hi);
+    scanblock(w, (uintptr_t)gp, (uintptr_t)(gp + 1));
     gort_scan_stacks_bytes += gp->stack_hi - sp;
 }
 
@@ -468,6 +469,11 @@ NO_SANITIZE static void scanstack(struct gcwork *w, struct g *gp, uint32_t st)
         scanblock(w, sp, gp->stack_hi);
         gort_scan_stacks_bytes += gp->stack_hi - sp;
     }
+    /* The g record too: what the runtime parks there (the sudogs of a
+     * select in g.waiting, a waker's g.param_sg, the start argument) may
+     * be held nowhere else.  It sits in the stack slot's top page, so
+     * writes to it are tracked with the stack. */
+    scanblock(w, (uintptr_t)gp, (uintptr_t)(gp + 1));
 }
 
 static void scandefer_cb(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }

@@ -1643,6 +1643,9 @@ static struct p *newp(int32_t id)
         throw("newp: out of memory");
     pp->id = id;
     pp->mcache = gort_mcache_alloc();
+    /* Its sudog cache holds GC objects and this struct is not one: a root
+     * (Ps are never freed). */
+    gort_add_roots(pp->sudogcache, sizeof pp->sudogcache);
     lock_init(&pp->timerslock, LOCKRANK_TIMERS);
     atomic_store(&pp->status, P_GCSTOP);
     return pp;
@@ -1827,8 +1830,11 @@ struct sudog *acquire_sudog(void)
             pp->sudogcache[pp->nsudog++] = s;
         }
         unlock(&sched.sudoglock);
+        /* A GC object, as Go's: in use it is held by a channel's or a
+         * semaphore's wait queue (or the waiting g's frame), cached by this
+         * P's cache (a root) or sched's list (a global). */
         if (pp->nsudog == 0)
-            pp->sudogcache[pp->nsudog++] = calloc(1, sizeof(struct sudog));
+            pp->sudogcache[pp->nsudog++] = gort_malloc(sizeof(struct sudog));
     }
     struct sudog *s = pp->sudogcache[--pp->nsudog];
     releasem(mp);

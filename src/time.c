@@ -215,9 +215,10 @@ static void sleep_(int64_t ns)
     struct g *gp = getg();
     struct timer *t = gp->sleeptimer;
     if (t == NULL) {
-        t = calloc(1, sizeof *t);
-        if (t == NULL)
-            throw("gort_sleep: out of memory");
+        /* On the GC heap like every runtime object; its owner, the g, is
+         * not a GC object, so it is uncollectable (reused for the g's
+         * life). */
+        t = gort_malloc_uncollectable(sizeof *t);
         t->idx = -1;
         gp->sleeptimer = t;
     }
