@@ -158,14 +158,8 @@ static NOINLINE void *malloc_large(struct mcache *c, size_t size, uint8_t kind,
         fatal("runtime: out of memory: cannot allocate that much");
     uintptr_t npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
     sweep_reclaim(npages);
-    struct mspan *s = mheap_alloc(npages, make_spanclass(0, kind == KIND_NOSCAN));
-    s->kind = kind;
-    s->typ = typ;
-    s->largesize = size;
-    s->limit = s->base + size;
-    s->freeindex = 1;
-    s->alloccount = 1;
-    s->alloccache = 0;
+    struct largespec ls = {kind, typ, size};
+    struct mspan *s = mheap_alloc(npages, make_spanclass(0, kind == KIND_NOSCAN), &ls);
     if (s->needzero)
         memset((void *)s->base, 0, size);
     if (atomic_load_explicit(&gcblack, memory_order_relaxed))

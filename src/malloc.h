@@ -232,7 +232,14 @@ void *sysalloc(size_t n, _Atomic uint64_t *stat);
 void *persistentalloc(size_t n, _Atomic uint64_t *stat);
 /* A span of npages pages for span class spc, initialised (bits, divmagic,
  * sweepgen), or throws out of memory. */
-struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc);
+/* A large object's span: the object is in place (allocated) before the
+ * span is published to concurrent markers. */
+struct largespec {
+    uint8_t kind;
+    const gort_type *typ;
+    uintptr_t size;
+};
+struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc, const struct largespec *large);
 void mheap_free(struct mspan *s);
 /* Returns up to nbytes of free memory to the OS (all of it if nbytes is
  * UINTPTR_MAX); returns what it released. */
@@ -297,6 +304,9 @@ extern struct sweepstats sweepstats __asm__("gort_sweepstats");
 bool sweepspan(struct mspan *s, bool keep);
 /* Sweeps one span; returns its pages, or (uintptr_t)-1 if nothing is left. */
 uintptr_t sweepone(void);
+#define span_ensure_swept gort_span_ensure_swept
+/* Returns when s is swept in this generation. */
+void span_ensure_swept(struct mspan *s);
 /* Sweeps until npages pages were swept or nothing is left. */
 void sweep_reclaim(uintptr_t npages);
 

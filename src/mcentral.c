@@ -91,7 +91,7 @@ struct mspan *mcentral_cachespan(struct mcentral *c)
     uint32_t sc = spanclass_size(c->spanclass);
     uintptr_t npages = class_to_allocnpages[sc];
     sweep_reclaim(npages);
-    return mheap_alloc(npages, c->spanclass);
+    return mheap_alloc(npages, c->spanclass, NULL);
 }
 
 void mcentral_uncachespan(struct mcentral *c, struct mspan *s)

@@ -193,6 +193,7 @@ void gort_set_finalizer(void *obj, void (*fn)(void *))
         fatal("runtime.SetFinalizer: pointer not in allocated block");
     }
     uintptr_t idx = s->divmul != 0 ? span_objindex(s, p) : 0;
+    span_ensure_swept(s); /* the sweeper swaps the bits read below */
     if (!span_isallocated(s, idx))
         fatal("runtime.SetFinalizer: pointer not in allocated block");
     if (p != s->base + idx * s->elemsize && s->spanclass != TINY_SPAN_CLASS)

@@ -733,9 +733,7 @@ static void gcmark_concurrent(void)
     atomic_store(&gort_gcblack, false);
     gcmarking = false;
     lock(&work.lock);
-    gort_markterm(getg(), gen);
-    if (debug.gccheckmark > 0)
-        gort_checkmark(getg());
+    gort_markterm(getg(), gen, debug.gccheckmark > 0);
     uint64_t heap1 = atomic_load(&heap_live);
     flush_mcaches();
     atomic_fetch_add(&gort_heap_marked, take_blackbytes());

@@ -38,7 +38,7 @@ void gort_markglobals_concurrent(struct gcwork *w);
 void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen);
 size_t gort_markdirty(struct gcwork *w, bool rearm);
 /* World stopped: finish a concurrent mark; verify it (gccheckmark). */
-void gort_markterm(struct g *skip, uint32_t gen);
+void gort_markterm(struct g *skip, uint32_t gen, bool checkmark);
 void gort_checkmark(struct g *skip);
 /* World stopped: the whole mark (gcstoptheworld, no dirty tracking). */
 void gort_gcmark(void);

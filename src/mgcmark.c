@@ -235,7 +235,7 @@ void gcw_dispose(struct gcwork *w)
 
 /* The in-use span holding p, read as a concurrent marker must: spans are
  * published by mheap_alloc with release stores. */
-static inline struct mspan *spanof_marker(uintptr_t p)
+NO_SANITIZE static inline ALWAYS_INLINE struct mspan *spanof_marker(uintptr_t p)
 {
     if (p - mheap_.base >= __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE))
         return NULL;
@@ -697,8 +697,11 @@ static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct
 }
 
 /* The final pause of a concurrent cycle: the last dirty pages, then the
- * untracked roots, then finalizers. */
-void gort_markterm(struct g *skip, uint32_t gen)
+ * untracked roots, then what finalizer-bearing objects reach.  With
+ * checkmark, the verification comes next, before any finalizer is queued:
+ * queueing marks the unreachable finalizer objects, which would hide a
+ * lost one from the check.  Then the queueing. */
+void gort_markterm(struct g *skip, uint32_t gen, bool checkmark)
 {
     struct gcwork w = {.stw = true};
     /* Stacks written by others are not clean; without stack tracking none
@@ -707,6 +710,10 @@ void gort_markterm(struct g *skip, uint32_t gen)
         gen = 0;
     gort_markdirty(&w, false);
     markroots_stw(&w, gen, NULL, skip, false);
+    curw = &w;
+    gort_markfinalizers(false);
+    if (checkmark)
+        gort_checkmark(skip);
     curw = &w;
     gort_markfinalizers(true);
     gcw_dispose(&w);
@@ -739,7 +746,7 @@ struct savedbits {
     uint64_t *bits;
 };
 
-/* World stopped, after gort_markterm: marks everything again from the roots
+/* World stopped, in gort_markterm: marks everything again from the roots
  * and throws if that finds an object the concurrent mark did not. */
 void gort_checkmark(struct g *skip)
 {

@@ -91,6 +91,17 @@ uintptr_t sweepone(void)
     }
 }
 
+/* Go's mspan.ensureSwept: returns when s is swept in this generation, so
+ * that its allocation bits can be read (sweeping swaps them). */
+void span_ensure_swept(struct mspan *s)
+{
+    uint32_t sg = atomic_load(&mheap_.sweepgen);
+    while (atomic_load_explicit(&s->sweepgen, memory_order_acquire) != sg) {
+        if (sweepone() == (uintptr_t)-1)
+            osyield(); /* another thread is sweeping it */
+    }
+}
+
 void sweep_reclaim(uintptr_t npages)
 {
     uintptr_t done = 0;

@@ -126,7 +126,7 @@ static struct mspan *spanstruct_alloc(void)
     return persistentalloc(sizeof *s, NULL);
 }
 
-struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc)
+struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc, const struct largespec *large)
 {
     uintptr_t scav;
     bool needzero;
@@ -160,6 +160,15 @@ struct mspan *mheap_alloc(uintptr_t npages, uint8_t spc)
     s->allocbits = s->bits[0];
     s->gcmarkbits = s->bits[1];
     span_refill_alloccache(s);
+    if (large != NULL) {
+        s->kind = large->kind;
+        s->typ = large->typ;
+        s->largesize = large->size;
+        s->limit = s->base + large->size;
+        s->freeindex = 1;
+        s->alloccount = 1;
+        s->alloccache = 0;
+    }
     atomic_store_explicit(&s->sweepgen, atomic_load(&mheap_.sweepgen), memory_order_relaxed);
     /* Published with release stores: a concurrent marker may find the span
      * through any word that points into it. */
