@@ -377,7 +377,9 @@ NO_SANITIZE static void scanobject_range(struct gcwork *w, struct mspan *s, uint
 
 NO_SANITIZE static void scanobject(struct gcwork *w, uintptr_t b)
 {
-    struct mspan *s = spanof_unchecked(b);
+    /* spanof_unchecked, spelled out: published by a release store. */
+    struct mspan *s = __atomic_load_n(&mheap_.spans[(b - mheap_.base) >> PAGE_SHIFT],
+                                      __ATOMIC_ACQUIRE);
     scanobject_range(w, s, b, 0, UINTPTR_MAX);
 }
 
@@ -429,10 +431,10 @@ void gort_markyield(struct gcwork *w)
 
 /* ---- the legacy single-marker entry points (curw) ------------------------ */
 
-void gort_markobject(uintptr_t p) { greyobject(curw, p); }
-void gort_markblock(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }
-void gort_scanobject(uintptr_t b) { scanobject(curw, b); }
-void gort_markdrain(void) { gcdrain(curw, -1, false); }
+NO_SANITIZE void gort_markobject(uintptr_t p) { greyobject(curw, p); }
+NO_SANITIZE void gort_markblock(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }
+NO_SANITIZE void gort_scanobject(uintptr_t b) { scanobject(curw, b); }
+NO_SANITIZE void gort_markdrain(void) { gcdrain(curw, -1, false); }
 
 /* ---- stacks ------------------------------------------------------------- */
 
