@@ -179,6 +179,16 @@ void gort_finalizer_start(void)
     gort_go_system(runfinq, NULL);
 }
 
+/* span_isallocated for an object the caller holds, in a span another P
+ * may be allocating from: freeindex moves under us, but only upward, and a
+ * slot the caller got is below it already.  Not instrumented: the race
+ * with the owner's store is by design. */
+__attribute__((no_sanitize("thread"), noinline)) static bool held_isallocated(struct mspan *s,
+                                                                              uintptr_t idx)
+{
+    return idx < *(volatile uint32_t *)&s->freeindex || (s->allocbits[idx / 64] >> (idx % 64) & 1);
+}
+
 void gort_set_finalizer(void *obj, void (*fn)(void *))
 {
     if (obj == NULL)
@@ -194,7 +204,7 @@ void gort_set_finalizer(void *obj, void (*fn)(void *))
     }
     uintptr_t idx = s->divmul != 0 ? span_objindex(s, p) : 0;
     span_ensure_swept(s); /* the sweeper swaps the bits read below */
-    if (!span_isallocated(s, idx))
+    if (!held_isallocated(s, idx))
         fatal("runtime.SetFinalizer: pointer not in allocated block");
     if (p != s->base + idx * s->elemsize && s->spanclass != TINY_SPAN_CLASS)
         fatal("runtime.SetFinalizer: pointer not at beginning of allocated block");
