@@ -7,6 +7,7 @@
 #   tools/bench.sh BUILD --smoke    each gort program once at a tiny size; fails unless each
 #                                   prints exactly one well-formed JSON line (for CTest)
 #   tools/bench.sh --table FILE     the table of any file of JSON lines, gort's and Go's
+#   BENCH_ONLY="alloc gcpause"      (env) only these workloads
 #
 # The machine these run on is noisy (see shared/peers/go/README.md): cross-CPU latency
 # changes by 10x from one minute to the next.  So the two sides are only compared in runs
@@ -281,6 +282,14 @@ if [ -x "$go" ] && [ -d "$peers/cmd" ]; then
 	fi
 else
 	echo "bench.sh: no Go toolchain or no $peers; gort's figures only" >&2
+fi
+
+if [ -n "${BENCH_ONLY:-}" ]; then
+	kept=()
+	for c in "${configs[@]}"; do
+		case " $BENCH_ONLY " in *" ${c%% *} "*) kept+=("$c") ;; esac
+	done
+	configs=("${kept[@]}")
 fi
 
 results=$bin/results.jsonl
