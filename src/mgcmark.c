@@ -502,9 +502,24 @@ NO_SANITIZE static void scanstacks_stw(struct gcwork *w, uint32_t gen, struct g 
     }
 }
 
+/* The early, racy read of a running goroutine's stack (or one in a
+ * syscall): from the SP it had when it last switched in (or entered the
+ * syscall) up.  Deeper frames are the final pause's; below them lie dead
+ * frames, whose stale pointers would keep garbage (whole trees, in a deep
+ * recursion) alive for a cycle. */
+NO_SANITIZE static void prescan_running(struct gcwork *w, struct g *gp, uint32_t st)
+{
+    uintptr_t sp = st == G_SYSCALL ? *(volatile uintptr_t *)&gp->syscallregs[6]
+                                   : *(volatile uintptr_t *)&gp->sched.sp;
+    if (sp < gp->stack_lo || sp > gp->stack_hi)
+        return;
+    scanblock(w, sp, gp->stack_hi);
+    scanblock(w, (uintptr_t)gp, (uintptr_t)(gp + 1));
+}
+
 /* Concurrently: the stacks of parked and runnable goroutines, each made
  * clean for gen (see the essay).  A running goroutine's stack (or one in a
- * syscall) cannot be made clean, but it is read anyway, racily and whole:
+ * syscall) cannot be made clean, but it is read anyway (prescan_running):
  * what it marks is marked early (at worst floating garbage), so the final
  * pause, which scans that stack again, finds little left to trace — a
  * goroutine building a big structure without ever parking would otherwise
@@ -525,11 +540,8 @@ NO_SANITIZE static void scanstacks_concurrent(struct gcwork *w, uint32_t gen)
         } else {
             if (sg != NULL)
                 atomic_store_explicit(sg, 0, memory_order_relaxed);
-            if ((st == G_RUNNING || st == G_SYSCALL) && gp->stack_hi != 0) {
-                uint64_t counted = gort_scan_stacks_bytes;
-                scanstack(w, gp, G_RUNNING);
-                gort_scan_stacks_bytes = counted; /* the final pause counts it */
-            }
+            if ((st == G_RUNNING || st == G_SYSCALL) && gp->stack_hi != 0)
+                prescan_running(w, gp, st);
         }
         gort_markyield(w);
     }
