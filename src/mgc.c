@@ -26,7 +26,10 @@
  * The stop-the-world collector (step 1) remains: the whole mark in one
  * pause on the calling goroutine.  It runs with GODEBUG=gcstoptheworld=1
  * (=2 also sweeps in the pause), when the kernel offers no dirty tracking,
- * and for cycles started before the helper goroutines exist.
+ * for cycles started before the helper goroutines exist, and when the last
+ * mark found under SMALL_MARK_BYTES of heap (then a concurrent cycle's
+ * fixed costs exceed the whole mark; gcstress and gccheckmark keep the
+ * concurrent collector at any size).
  *
  * Pacing is Go's goal: marked + (marked + stacks + globals) * GOGC/100, at
  * least 4 MiB * GOGC/100, and under GOMEMLIMIT at most the limit less the
@@ -487,11 +490,12 @@ static void sweep_termination(void)
 }
 
 /* The stop-the-world collector: the whole cycle in one pause, on the
- * calling goroutine (gcstoptheworld=1, no dirty tracking, or before the
- * helper goroutines exist). */
+ * calling goroutine (see concurrent_ok). */
 static void gcstart_stw(bool forced)
 {
     cyc.forced = forced;
+    atomic_store(&cyc.assist_ns, 0);
+    atomic_store(&cyc.bg_ns, 0);
     cyc.tstart = nanotime();
     gort_world_stop_heap();
     cyc.procs = atomic_load(&gomaxprocs);
@@ -515,9 +519,21 @@ static void gcstart_stw(bool forced)
 
 static void update_assist_ratio(void);
 
+/* A cycle whose last mark found less heap than this is cheaper, and its
+ * pause no longer, with the world stopped: the concurrent cycle's fixed
+ * costs (arming, page-table walks, waking the leader, two pauses) exceed
+ * marking this much.  Programs with tiny live heaps that allocate fast
+ * (thousands of cycles a second) gain most. */
+#define SMALL_MARK_BYTES ((uint64_t)256 << 10)
+
 static bool concurrent_ok(void)
 {
-    return helpers_started && debug.gcstoptheworld == 0 && dirty_mode != DIRTY_NONE;
+    if (!helpers_started || debug.gcstoptheworld != 0 || dirty_mode == DIRTY_NONE)
+        return false;
+    /* The test modes exercise the concurrent machinery whatever the size. */
+    if (debug.gcstress > 0 || debug.gccheckmark > 0)
+        return true;
+    return work.lastmarked >= SMALL_MARK_BYTES || atomic_load(&work.numgc) == 0;
 }
 
 static void gcstart(bool forced)
