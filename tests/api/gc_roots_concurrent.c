@@ -55,7 +55,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "checkmark_child.h"
+#include "gc_test_util.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SANITIZER 1
@@ -151,19 +151,7 @@ static void check(struct hdr *h, int which)
 
 /* ---- cycles ---------------------------------------------------------------- */
 
-static _Atomic uint64_t ncycles;
-static _Atomic bool stop;
-static gort_waitgroup cycler_wg;
-
-static void cycler(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop)) {
-        gort_gc();
-        atomic_fetch_add(&ncycles, 1);
-    }
-    gort_waitgroup_done(&cycler_wg);
-}
+/* the cycler: gc_test_util.h */
 
 static void *_Atomic sink;
 

@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "checkmark_child.h"
+#include "gc_test_util.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define ROUNDS 20
@@ -70,19 +70,7 @@ static const char *curcase = "";
 
 /* ---- cycles ---------------------------------------------------------------- */
 
-static _Atomic uint64_t ncycles; /* collections the cycler completed */
-static _Atomic bool stop;
-static gort_waitgroup cycler_wg;
-
-static void cycler(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&stop)) {
-        gort_gc();
-        atomic_fetch_add(&ncycles, 1);
-    }
-    gort_waitgroup_done(&cycler_wg);
-}
+/* the cycler: gc_test_util.h */
 
 static void *_Atomic sink; /* written by several goroutines */
 

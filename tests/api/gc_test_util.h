@@ -1,10 +1,16 @@
-/* checkmark_child.h — for GC tests that run twice: first in a child with
- * GODEBUG=...,gccheckmark=1 added (GORT_TEST_CHECKMARK_CHILD=1 tells the
- * child who it is), then in the process itself without it. */
-#ifndef GORT_TEST_CHECKMARK_CHILD_H
-#define GORT_TEST_CHECKMARK_CHILD_H
+/* gc_test_util.h — what the concurrent-GC tests share: a goroutine that
+ * runs collections back to back until told to stop, and running a test
+ * twice, first in a child with GODEBUG=...,gccheckmark=1 added
+ * (GORT_TEST_CHECKMARK_CHILD=1 tells the child who it is), then in the
+ * process itself without it. */
+#ifndef GORT_TEST_GC_TEST_UTIL_H
+#define GORT_TEST_GC_TEST_UTIL_H
 
+#include <gort.h>
 #include <spawn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +18,20 @@
 
 /* Runs the test in a child with GODEBUG=...,gccheckmark=1 first, then
  * itself without it. */
+static _Atomic uint64_t ncycles; /* collections the cycler completed */
+static _Atomic bool stop;
+static gort_waitgroup cycler_wg;
+
+static void cycler(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop)) {
+        gort_gc();
+        atomic_fetch_add(&ncycles, 1);
+    }
+    gort_waitgroup_done(&cycler_wg);
+}
+
 static inline void run_checkmark_child(char **argv)
 {
     extern char **environ;
