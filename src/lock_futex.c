@@ -28,6 +28,11 @@
 
 enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30, PASSIVE_SPIN = 1 };
 
+/* Both keep errno: a runtime lock taken inside a gort call (an allocation
+ * that refills, a sudog, a timer) runs on the calling goroutine's thread,
+ * and the C caller's errno must not change (EAGAIN, ETIMEDOUT, EINTR are
+ * the futex's to see, not the program's).  No switch happens inside, so
+ * errno is this thread's throughout. */
 void futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
 {
     struct timespec ts, *tsp = NULL;
@@ -36,12 +41,16 @@ void futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
         ts.tv_nsec = ns % 1000000000;
         tsp = &ts;
     }
+    int saved = errno;
     syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    errno = saved;
 }
 
 void futexwakeup(_Atomic uint32_t *addr, uint32_t cnt)
 {
+    int saved = errno;
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, cnt, NULL, NULL, 0);
+    errno = saved;
 }
 
 void lock_init(struct mutex *l, enum lockrank rank)
