@@ -237,17 +237,19 @@ static NOINLINE void *malloc_nop(size_t size, uint8_t kind, const gort_type *typ
     return x;
 }
 
-/* After a refill: start a cycle if the heap reached its trigger, and stop
- * here if another goroutine is stopping the world.  Allocation never
- * switches otherwise, so without this an allocating loop would hold its P
- * until sysmon preempts it (10 ms or more), stretching every pause and
- * growing the heap meanwhile.  x is the new object, live across both. */
-static NOINLINE void malloc_slow_checks(void *x)
+/* After a refill: pay the assist for the new span while marking, start a
+ * cycle if the heap reached its trigger (or, with gcstress, every N
+ * allocations), and stop here if another goroutine is stopping the world.
+ * Allocation never switches otherwise, so without this an allocating loop
+ * would hold its P until sysmon preempts it (10 ms or more), stretching
+ * every pause and growing the heap meanwhile.  x is the new object, live
+ * across all of it.  errno is safe: the runtime's futex calls keep it. */
+static NOINLINE void malloc_slow_checks(void *x, bool refilled)
 {
-    int saved = errno_get(); /* locks and futexes below may set it */
-    struct mspan *s = spanof_unchecked((uintptr_t)x);
-    gort_gcassist(s->npages * PAGE_SIZE);
-    gc_trigger_check();
+    if (refilled) {
+        gort_gcassist(spanof_unchecked((uintptr_t)x)->npages * PAGE_SIZE);
+        gc_trigger_check();
+    }
     if (debug.gcstress > 0)
         gort_gcstress_tick();
     if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
@@ -255,7 +257,6 @@ static NOINLINE void malloc_slow_checks(void *x)
         if (gp->m->locks == 0 && gp != gp->m->g0)
             gort_gosched();
     }
-    errno_set(saved);
     gort_keep_alive(x);
 }
 
@@ -270,7 +271,7 @@ static inline void *mallocgc(size_t size, uint8_t kind, const gort_type *typ, si
     bool refilled = false;
     void *x = mallocgc_c(pp->mcache, size, kind, typ, n, &refilled);
     if (unlikely(refilled | (debug.gcstress > 0)))
-        malloc_slow_checks(x);
+        malloc_slow_checks(x, refilled);
     return x;
 }
 

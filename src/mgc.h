@@ -29,7 +29,6 @@ void gcw_dispose(struct gcwork *w);
  * were scanned (budget >= 0) or, if preemptible, the world is stopping or
  * the g was asked to yield (true). */
 bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible);
-bool gort_markwork_available(void);
 bool gort_markwork_done(void);
 void gort_markyield(struct gcwork *w);
 /* Concurrent phase (leader): globals and registered roots (work.lock

@@ -162,11 +162,6 @@ static struct workbuf *getfull(struct gcwork *w)
     return b;
 }
 
-bool gort_markwork_available(void)
-{
-    return atomic_load_explicit(&wpool.nfull, memory_order_relaxed) != 0;
-}
-
 /* Whether no grey object is left anywhere but in the caller's (empty,
  * disposed) buffer: the pool is empty and no other marker holds work. */
 bool gort_markwork_done(void)

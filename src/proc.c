@@ -191,8 +191,8 @@ int32_t gcount(void)
 #else
 #define ERRNO_FN __attribute__((noinline))
 #endif
-ERRNO_FN int errno_get(void) { return errno; }
-ERRNO_FN void errno_set(int v) { errno = v; }
+static ERRNO_FN int errno_get(void) { return errno; }
+static ERRNO_FN void errno_set(int v) { errno = v; }
 
 /* ---- local run queue (lock-free; owner puts, anyone takes) -------------- */
 

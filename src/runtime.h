@@ -569,20 +569,17 @@ struct timer {
 #define checktimers gort_checktimers
 #define nexttimer gort_nexttimer
 int64_t nanotime(void);
-/* The running goroutine's errno, read and written out of line (proc.c:
- * the address of errno changes when a goroutine changes threads). */
 /* mgc.c: a concurrent mark is in progress (set and cleared with the
  * world stopped). */
 #define gcmarking gort_gcmarking
 extern bool gcmarking;
+/* stack.c: write-protect every stack slot for the mark (leader); at mark
+ * termination, un-clean every goroutine whose slot was written (false:
+ * stacks are not tracked, none is clean). */
 #define stack_dirty_arm gort_stack_dirty_arm
 #define stack_dirty_collect gort_stack_dirty_collect
 void stack_dirty_arm(void);
 bool stack_dirty_collect(void);
-#define errno_get gort_errno_get
-#define errno_set gort_errno_set
-int errno_get(void);
-void errno_set(int v);
 void addtimer(struct timer *t);
 bool deltimer(struct timer *t);
 /* Runs pp's expired timers; returns the when of its earliest remaining one
