@@ -34,7 +34,10 @@
 //
 // The objects rest in a global array; the one being moved leaves it and
 // travels xor-masked (not a pointer to the collector) into and out of its
-// hold, which is then its only reference.  The moved objects are of each
+// hold, which is then its only reference.  On the way, a global (transit)
+// keeps it: a cycle ending there would rightly free an object that nothing
+// references.  The hold clears transit once the object is in place, when
+// its cycles begin (run_cycles), and sets it again when they are over.  The moved objects are of each
 // kind (typed, with a child only it references; conservative; noscan;
 // large), each with and without a finalizer, all allocated long before,
 // so not "allocated black".  A lost object shows as: its finalizer running
@@ -155,6 +158,18 @@ static void check(struct hdr *h, int which)
 
 static void *_Atomic sink;
 
+/* The moved object, while it is on its way into or out of its hold; and
+ * the same, masked, for run_cycles to set it again from. */
+static void *volatile transit;
+static uintptr_t transit_masked;
+
+static inline void transit_off(void) { transit = NULL; }
+static inline void transit_on(void)
+{
+    if (transit_masked != 0)
+        transit = (void *)(transit_masked ^ MASK);
+}
+
 /* Garbage of the moved objects' small size class, scan and noscan:
  * reuses freed slots. */
 static inline void churn1(void)
@@ -173,6 +188,7 @@ static inline void churn1(void)
 static uint64_t jseed = 88172645463325252ull;
 static __attribute__((noinline)) void run_cycles(uint64_t n)
 {
+    transit_off();
     uint64_t target = atomic_load(&ncycles) + n;
     while (atomic_load(&ncycles) < target) {
         for (int i = 0; i < 32; i++)
@@ -187,6 +203,7 @@ static __attribute__((noinline)) void run_cycles(uint64_t n)
     for (uint64_t i = 0, k = jseed % 6000; i < k; i++)
         churn1();
     atomic_store_explicit(&sink, NULL, memory_order_relaxed);
+    transit_on();
 }
 
 /* ---- the containers ---------------------------------------------------------- */
@@ -311,12 +328,14 @@ static __attribute__((noinline)) uintptr_t hold_register(uintptr_t m)
 {
     uintptr_t p = m ^ MASK;
     m = 0;
+    transit_off();
     uint64_t target = atomic_load(&ncycles) + 1;
     while (atomic_load(&ncycles) < target) {
         __asm__ volatile("" : "+r"(p));
         if (SANITIZER)
             gort_gosched(); /* p stays in a callee-saved register, or is spilled */
     }
+    transit_on();
     return p ^ MASK;
 }
 
@@ -537,10 +556,14 @@ static int main2(int argc, char **argv)
             /* Each object takes the kinds in a different order. */
             int o = (k + r) % NOBJ;
             uintptr_t m = (uintptr_t)resting[o] ^ MASK;
+            transit = resting[o];
+            transit_masked = m;
             resting[o] = NULL;
             scrub();
             m = kinds[k].fn(m);
             resting[o] = (struct hdr *)(m ^ MASK);
+            transit = NULL;
+            transit_masked = 0;
             check(resting[o], o);
             holds++;
             if (holds % 7 == 0)
