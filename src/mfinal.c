@@ -152,6 +152,35 @@ void gort_finalizers_wake(void)
         gort_gcpark_wake(&finpark);
 }
 
+/* The finalizer goroutine must not keep the objects it finalized: its
+ * stack is scanned conservatively, and a finalized object still referenced
+ * from there (a stale slot of the finalizer's frame under the next park's
+ * frames, a callee-saved register saved by the switch) would keep what it
+ * points to — a whole tree, whose other finalizers would then never run.
+ * So each finalizer runs in a frame of its own (runfin), whose area is
+ * zeroed afterwards (scrub_below), its queue entry is a volatile local
+ * cleared after the call, and the callee-saved registers are cleared in
+ * runfinq's own frame (clear_callee_saved: an asm that clobbers them, so
+ * nothing live is kept there across it). */
+#define FIN_SCRUB_WORDS 512 /* 4 KiB below runfinq's frame */
+
+static NOINLINE void runfin(finfn fn, void *obj)
+{
+    fn(obj);
+}
+
+static NOINLINE void scrub_below(void)
+{
+    uintptr_t buf[FIN_SCRUB_WORDS];
+    memset(buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory"); /* the stores are not dead */
+}
+
+#define clear_callee_saved()                                                                 \
+    __asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"     \
+                     "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"                                \
+                     ::: "rbx", "r12", "r13", "r14", "r15", "memory")
+
 static void runfinq(void *arg)
 {
     (void)arg;
@@ -162,12 +191,17 @@ static void runfinq(void *arg)
             gort_gcpark_wait(&finpark, WAIT_REASON_FINALIZER_WAIT);
             continue;
         }
-        struct finitem it = finq[--finq_n];
+        /* In memory (volatile), so that no register keeps the object
+         * across unlock, and the slot is really cleared afterwards. */
+        volatile struct finitem it;
+        it.fn = finq[--finq_n].fn;
+        it.obj = finq[finq_n].obj;
         finq[finq_n] = (struct finitem){NULL, NULL};
         unlock(&finlock);
-        it.fn(it.obj);
+        runfin(it.fn, it.obj);
         it.obj = NULL;
-        gort_keep_alive(it.obj);
+        scrub_below();
+        clear_callee_saved();
     }
 }
 
