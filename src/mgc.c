@@ -50,7 +50,7 @@
  *
  * GODEBUG: gctrace=1 prints Go's line (clock and CPU time of the two
  * pauses and the mark); gcstoptheworld as above; gccheckmark verifies
- * each concurrent mark; invalidptr is checked on typed pointer slots while
+ * each mark; invalidptr is checked on typed pointer slots while
  * the world is stopped; gcstress=N (gort's) starts a cycle every N
  * allocations, for tests.
  */
@@ -489,6 +489,34 @@ static void sweep_termination(void)
     flush_mcaches();
 }
 
+/* Whether a pause's mark should run on the stopped Ps' threads too
+ * (mgcmark.c): not for a small heap, where waking them costs more than
+ * they save; always in the test modes. */
+#define PARALLEL_MARK_BYTES ((uint64_t)4 << 20)
+#define PARALLEL_HEAP_BYTES ((uint64_t)64 << 20)
+
+static bool parallel_mark(void)
+{
+    return debug.gcstress > 0 || debug.gccheckmark > 0 ||
+           work.lastmarked >= PARALLEL_MARK_BYTES ||
+           __atomic_load_n(&mheap_.used, __ATOMIC_RELAXED) >= PARALLEL_HEAP_BYTES;
+}
+
+/* Stops the world for a pause that marks, with the mark's helpers woken
+ * first when they are wanted; and restarts it. */
+static void world_stop_mark(void)
+{
+    if (parallel_mark())
+        gort_markhelpers_start();
+    gort_world_stop_heap();
+}
+
+static void world_start_mark(void)
+{
+    gort_markhelpers_stop();
+    gort_world_start_heap();
+}
+
 /* The stop-the-world collector: the whole cycle in one pause, on the
  * calling goroutine (see concurrent_ok). */
 static void gcstart_stw(bool forced)
@@ -497,14 +525,14 @@ static void gcstart_stw(bool forced)
     atomic_store(&cyc.assist_ns, 0);
     atomic_store(&cyc.bg_ns, 0);
     cyc.tstart = nanotime();
-    gort_world_stop_heap();
+    world_stop_mark();
     cyc.procs = atomic_load(&gomaxprocs);
     sweep_termination();
     cyc.heap0 = atomic_load(&heap_live);
     cyc.goal = work.goal;
     lock(&work.lock);
     cyc.tmark = nanotime();
-    gort_gcmark();
+    gort_gcmark(debug.gccheckmark > 0);
     int64_t tmarkend = nanotime();
     take_blackbytes();
     finish_cycle(tmarkend, tmarkend, cyc.heap0, (uint64_t)(tmarkend - cyc.tstart),
@@ -513,7 +541,7 @@ static void gcstart_stw(bool forced)
         while (sweepone() != (uintptr_t)-1)
             ;
     unlock(&work.lock);
-    gort_world_start_heap();
+    world_start_mark();
     after_cycle();
 }
 
@@ -745,7 +773,7 @@ static void gcmark_concurrent(void)
 
     /* STW2, mark termination. */
     int64_t tmarkend = nanotime();
-    gort_world_stop_heap();
+    world_stop_mark();
     atomic_store(&gort_gcblack, false);
     gcmarking = false;
     lock(&work.lock);
@@ -760,7 +788,7 @@ static void gcmark_concurrent(void)
                  (int64_t)pause * cyc.procs + atomic_load(&cyc.assist_ns) +
                      atomic_load(&cyc.bg_ns));
     unlock(&work.lock);
-    gort_world_start_heap();
+    world_start_mark();
     after_cycle();
 }
 

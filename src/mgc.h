@@ -14,7 +14,8 @@ struct gcwork {
     struct workbuf *buf;   /* a buffer of grey objects, or NULL */
     uint64_t bytes_marked; /* added to gort_heap_marked by gcw_dispose */
     uint64_t scanwork;     /* bytes scanned; added to gort_scanwork */
-    bool stw;              /* the world is stopped: the only marker; typed slots checked */
+    bool stw;              /* the world is stopped: typed slots checked, no yielding */
+    bool alone;            /* the only marker (stw): mark bits set by plain stores */
     bool busy;             /* holds work taken from the pool (counted in it) */
 };
 #define gcw_dispose gort_gcw_dispose
@@ -38,9 +39,12 @@ void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen);
 size_t gort_markdirty(struct gcwork *w, bool rearm);
 /* World stopped: finish a concurrent mark; verify it (gccheckmark). */
 void gort_markterm(struct g *skip, uint32_t gen, bool checkmark);
-void gort_checkmark(struct g *skip);
+void gort_checkmark(struct g *self, struct g *skip);
+/* Around a pause that marks: the parallel mark's helpers (mgcmark.c). */
+void gort_markhelpers_start(void); /* before the world stops */
+void gort_markhelpers_stop(void);  /* world stopped, marking done */
 /* World stopped: the whole mark (gcstoptheworld, no dirty tracking). */
-void gort_gcmark(void);
+void gort_gcmark(bool checkmark);
 void gort_markdrain(void);
 void gort_markobject(uintptr_t p);         /* p may be any word */
 void gort_markblock(uintptr_t lo, uintptr_t hi);

@@ -199,6 +199,12 @@ static struct {
     _Atomic bool givingup; /* a giveup is running: one at a time */
 } trk = {.pgshift = 12, .uffd = -1, .pagemap = -1};
 
+void dirty_selfrange(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)&trk;
+    *hi = *lo + sizeof trk;
+}
+
 static inline uintptr_t pgidx(uintptr_t a) { return (a - trk.base) >> trk.pgshift; }
 static inline uintptr_t pgaddr(uintptr_t i) { return trk.base + (i << trk.pgshift); }
 

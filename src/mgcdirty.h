@@ -84,4 +84,9 @@ void dirty_disarm(uintptr_t lo, uintptr_t hi);
  * the write is retried. */
 bool dirty_fault(uintptr_t addr);
 
+/* The tracker's own state, [*lo, *hi): it holds heap addresses that are
+ * not references, so the collector does not scan it as a root. */
+#define dirty_selfrange gort_dirty_selfrange
+void dirty_selfrange(uintptr_t *lo, uintptr_t *hi);
+
 #endif

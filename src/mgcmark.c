@@ -69,10 +69,11 @@
  * design and touch memory the sanitizers consider poisoned (ASan redzones),
  * so the scanning loops are not instrumented.
  *
- * Checkmark (GODEBUG=gccheckmark=1): after the final pause's mark, with the
- * world still stopped, the mark bits are set aside, everything is marked
- * again from scratch and single-threaded, and any object marked by that
- * pass but not by the concurrent one is a lost object: fatal.
+ * Checkmark (GODEBUG=gccheckmark=1): after the final pause's mark (or the
+ * stop-the-world collector's parallel one), with the world still stopped,
+ * the mark bits are set aside, everything is marked again from scratch on
+ * one thread, and any object marked by that pass but not by the first is
+ * a lost object: fatal.
  */
 #include "malloc.h"
 #include "mgc.h"
@@ -107,8 +108,12 @@ uint64_t gort_scan_stacks_bytes, gort_scan_globals_bytes; /* leader / stopped wo
 _Atomic uint64_t gort_scanwork;                           /* bytes scanned this cycle */
 
 /* The gcwork used by the entry points that name none (mfinal.c, mgc.c's
- * registered roots): the leader's, set by whoever runs those. */
-static struct gcwork *curw;
+ * registered roots, defer records): the calling thread's marker's, set by
+ * whoever calls those.  Per thread: the parallel mark runs them on any
+ * marker. */
+static __thread struct gcwork *curw __attribute__((tls_model("initial-exec")));
+
+static void par_notify(void);
 
 static struct workbuf *getempty(void)
 {
@@ -129,8 +134,9 @@ static void putfull(struct workbuf *b)
     lock(&wpool.lock);
     b->next = wpool.full;
     wpool.full = b;
-    atomic_fetch_add_explicit(&wpool.nfull, 1, memory_order_relaxed);
+    atomic_fetch_add(&wpool.nfull, 1);
     unlock(&wpool.lock);
+    par_notify();
 }
 
 static void putempty(struct workbuf *b)
@@ -203,11 +209,12 @@ void gcw_dispose(struct gcwork *w)
     struct workbuf *b = w->buf;
     w->buf = NULL;
     if (b != NULL || w->busy) {
+        bool shared = b != NULL && b->n > 0; /* b is the pool's once unlocked */
         lock(&wpool.lock);
-        if (b != NULL && b->n > 0) {
+        if (shared) {
             b->next = wpool.full;
             wpool.full = b;
-            atomic_fetch_add_explicit(&wpool.nfull, 1, memory_order_relaxed);
+            atomic_fetch_add(&wpool.nfull, 1);
         } else if (b != NULL) {
             b->next = wpool.empty;
             wpool.empty = b;
@@ -217,6 +224,8 @@ void gcw_dispose(struct gcwork *w)
             wpool.nbusy--;
         }
         unlock(&wpool.lock);
+        if (shared)
+            par_notify();
     }
     if (w->bytes_marked != 0)
         atomic_fetch_add(&gort_heap_marked, w->bytes_marked);
@@ -242,10 +251,9 @@ NO_SANITIZE static inline ALWAYS_INLINE struct mspan *spanof_marker(uintptr_t p)
     return s;
 }
 
-/* Sets the mark bit of object idx of s; true if this call set it. */
-/* Sets the mark bit of object idx of s; true if this call set it.  With
- * the world stopped there is one marker and no allocation: a plain store
- * (the locked instruction is a tenth of the marker's time otherwise). */
+/* Sets the mark bit of object idx of s; true if this call set it.  A
+ * marker alone in a stopped world (no allocation either) uses a plain
+ * store: the locked instruction is a tenth of its time otherwise. */
 static inline ALWAYS_INLINE bool setmark(struct mspan *s, uintptr_t idx, bool alone)
 {
     uint64_t bit = 1ull << (idx % 64), *w = &s->gcmarkbits[idx / 64];
@@ -271,7 +279,7 @@ NO_SANITIZE static inline ALWAYS_INLINE void greyobject(struct gcwork *w, uintpt
      * it takes meanwhile is allocated black, so missing it loses nothing.
      * Spelled out here: an inlined copy would be instrumented. */
     if (!(idx < *(volatile uint32_t *)&s->freeindex || (s->allocbits[idx / 64] >> (idx % 64) & 1)) ||
-        !setmark(s, idx, w->stw))
+        !setmark(s, idx, w->alone))
         return;
     w->bytes_marked += s->divmul != 0 ? s->elemsize : s->npages * PAGE_SIZE;
     if (!spanclass_noscan(s->spanclass))
@@ -383,6 +391,9 @@ NO_SANITIZE static void scanobject(struct gcwork *w, uintptr_t b)
  * cache misses, and this overlaps several (Boehm's prefetch-on-grey). */
 #define PREFETCH_N 8
 
+static bool par_hungry(void);
+static void balance(struct gcwork *w);
+
 NO_SANITIZE bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible)
 {
     int64_t start = (int64_t)w->scanwork;
@@ -403,6 +414,8 @@ NO_SANITIZE bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible)
         n--;
         scanobject(w, b);
         if (k % 64 == 0 && !stopped) {
+            if (w->stw && !w->alone && par_hungry())
+                balance(w);
             if (budget >= 0 && (int64_t)w->scanwork - start >= budget)
                 stopped = true;
             else if (preemptible &&
@@ -433,6 +446,12 @@ NO_SANITIZE void gort_markdrain(void) { gcdrain(curw, -1, false); }
 
 /* ---- stacks ------------------------------------------------------------- */
 
+/* The root byte counts, added to by every marker of a parallel mark. */
+static inline void count_bytes(uint64_t *c, uint64_t n)
+{
+    __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
 NO_SANITIZE static NOINLINE void scan_self(struct gcwork *w, struct g *gp)
 {
     /* Spill every callee-saved register into this frame, so that values
@@ -442,7 +461,7 @@ NO_SANITIZE static NOINLINE void scan_self(struct gcwork *w, struct g *gp)
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
     scanblock(w, sp, gp->stack_hi);
     scanblock(w, (uintptr_t)gp, (uintptr_t)(gp + 1));
-    gort_scan_stacks_bytes += gp->stack_hi - sp;
+    count_bytes(&gort_scan_stacks_bytes, gp->stack_hi - sp);
 }
 
 void gort_scan_defers(struct g *gp, void (*scan)(uintptr_t lo, uintptr_t hi));
@@ -454,7 +473,7 @@ NO_SANITIZE static void scanstack(struct gcwork *w, struct g *gp, uint32_t st)
     if (st == G_SYSCALL || st == G_RUNNING) {
         scanblock(w, gp->stack_lo, gp->stack_hi);
         scanblock(w, (uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + 6));
-        gort_scan_stacks_bytes += gp->stack_hi - gp->stack_lo;
+        count_bytes(&gort_scan_stacks_bytes, gp->stack_hi - gp->stack_lo);
     } else {
         /* Read racily by a concurrent scan (the g may have run, exited
          * and been reused since its status was read; then its scan
@@ -464,7 +483,7 @@ NO_SANITIZE static void scanstack(struct gcwork *w, struct g *gp, uint32_t st)
         if (sp < gp->stack_lo || sp > gp->stack_hi)
             return;
         scanblock(w, sp, gp->stack_hi);
-        gort_scan_stacks_bytes += gp->stack_hi - sp;
+        count_bytes(&gort_scan_stacks_bytes, gp->stack_hi - sp);
     }
     /* The g record too: what the runtime parks there (the sudogs of a
      * select in g.waiting, a waker's g.param_sg, the start argument) may
@@ -475,26 +494,23 @@ NO_SANITIZE static void scanstack(struct gcwork *w, struct g *gp, uint32_t st)
 
 static void scandefer_cb(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); }
 
-/* World stopped: every stack not clean in generation gen (gen 0: all),
- * and every goroutine's defer records.  self (if not NULL) is the calling
- * goroutine, scanned from here; skip is a goroutine not to scan at all
- * (the mark worker, which holds no program pointers). */
-NO_SANITIZE static void scanstacks_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip)
+/* World stopped: gp's defer records, and its stack unless it is clean in
+ * generation gen (gen 0: none is).  self, the goroutine running the mark,
+ * is scanned by its own thread (scan_self), and skip (the mark leader,
+ * which holds no program pointers) not at all. */
+NO_SANITIZE static void scang_stw(struct gcwork *w, struct g *gp, uint32_t gen, struct g *self,
+                                  struct g *skip)
 {
-    for (struct g *gp = atomic_load(&allgs); gp != NULL; gp = gp->alllink) {
-        uint32_t st = readgstatus(gp);
-        if (st == G_DEAD || st == G_IDLE)
-            continue;
-        curw = w;
-        gort_scan_defers(gp, scandefer_cb);
-        if (gp == skip)
-            continue;
-        if (gp == self)
-            scan_self(w, gp);
-        else if (gen == 0 || gp->gcscangen == NULL ||
-                 atomic_load_explicit(gp->gcscangen, memory_order_relaxed) != gen)
-            scanstack(w, gp, st);
-    }
+    uint32_t st = readgstatus(gp);
+    if (st == G_DEAD || st == G_IDLE)
+        return;
+    curw = w;
+    gort_scan_defers(gp, scandefer_cb);
+    if (gp == skip || gp == self)
+        return;
+    if (gen == 0 || gp->gcscangen == NULL ||
+        atomic_load_explicit(gp->gcscangen, memory_order_relaxed) != gen)
+        scanstack(w, gp, st);
 }
 
 /* The early, racy read of a running goroutine's stack (or one in a
@@ -544,22 +560,30 @@ NO_SANITIZE static void scanstacks_concurrent(struct gcwork *w, uint32_t gen)
 
 /* ---- globals -------------------------------------------------------------- */
 
-/* The heap's own metadata lives in the runtime's bss, and some of it points
- * into the heap without meaning "this object is live": mheap_.base is the
- * address of the first object.  Those words are skipped, or the first
- * object in the heap could never be collected.  Every other runtime global
- * that can point into the heap is a real reference and stays a root. */
+/* The heap's own metadata and the dirty-page tracker's state live in the
+ * runtime's bss, and some of it points into the heap without meaning "this
+ * object is live": mheap_.base and the tracker's base are the address of
+ * the first object.  Those words are skipped, or the first object in the
+ * heap could never be collected.  Every other runtime global that can
+ * point into the heap is a real reference and stays a root (and the
+ * collector's own state keeps offsets, not addresses). */
 static void scanglobals(struct gcwork *w, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t xlo = (uintptr_t)&mheap_, xhi = xlo + sizeof mheap_;
-    if (xhi <= lo || xlo >= hi) {
-        scanblock(w, lo, hi);
-        return;
+    uintptr_t x[2][2] = {{(uintptr_t)&mheap_, (uintptr_t)&mheap_ + sizeof mheap_}};
+    dirty_selfrange(&x[1][0], &x[1][1]);
+    if (x[1][0] < x[0][0]) {
+        uintptr_t t0 = x[0][0], t1 = x[0][1];
+        x[0][0] = x[1][0], x[0][1] = x[1][1], x[1][0] = t0, x[1][1] = t1;
     }
-    if (lo < xlo)
-        scanblock(w, lo, xlo);
-    if (xhi < hi)
-        scanblock(w, xhi, hi);
+    for (int i = 0; i < 2 && lo < hi; i++) {
+        if (x[i][1] <= lo || x[i][0] >= hi)
+            continue;
+        if (lo < x[i][0])
+            scanblock(w, lo, x[i][0]);
+        lo = x[i][1];
+    }
+    if (lo < hi)
+        scanblock(w, lo, hi);
 }
 
 /* The sanitizer runtimes (shared objects with gcc) keep tens of MiB of
@@ -584,7 +608,7 @@ static int scanphdr(struct dl_phdr_info *info, size_t size, void *arg)
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
         scanglobals(w, lo, lo + ph->p_memsz);
-        gort_scan_globals_bytes += ph->p_memsz;
+        count_bytes(&gort_scan_globals_bytes, ph->p_memsz);
     }
     return 0;
 }
@@ -686,56 +710,329 @@ void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen)
     scanstacks_concurrent(w, gen);
 }
 
-/* World stopped: the rest of the roots and the final drain.  With gen 0
- * every stack is scanned (the stop-the-world collector). */
-static void markroots_stw(struct gcwork *w, uint32_t gen, struct g *self, struct g *skip,
-                          bool fresh)
+/* ---- the stop-the-world mark, in parallel ------------------------------ */
+
+/*
+ * With the world stopped the Ps' own threads are idle, parked on their
+ * notes; the mark borrows them (gort_helpgc wakes idle Ms on their g0
+ * stacks, Go 1.4's gchelper), one fewer than there are Ps and CPUs, and
+ * every marker — the caller's thread and the helpers — takes root jobs
+ * from one list (chunks of the heap's written pages, the globals, the
+ * registered roots, one job per goroutine), then drains the shared pool.
+ * Waking a sleeping thread takes 20-100 us here, as long as a whole small
+ * mark, so the helpers are woken before the world is stopped
+ * (gort_markhelpers_start) and stand by, spinning, then sleeping, until
+ * the mark opens its phase; the caller does not wait for them to arrive
+ * (one the OS runs late joins late).  gort_markhelpers_stop sends them
+ * back before the world restarts.
+ *
+ * Termination (Go 1.4's getfull, with sleeping instead of polling): a
+ * marker out of work counts itself waiting; one that sees work in the pool
+ * stops waiting first and then takes it.  Only markers that are not
+ * waiting put work in the pool, and each puts it there before it counts
+ * itself waiting, so "every marker that joined is waiting and the pool is
+ * empty" is final: whoever sees it closes the phase.  A waiting marker
+ * spins briefly, then sleeps on a futex that sharing work or closing bumps.
+ * A marker whose buffer holds work while others wait hands half of it to
+ * the pool (Go's gcw.balance): a list or a tree reached from one root would
+ * otherwise stay with the marker that found it.
+ *
+ * A marker that may not be alone sets mark bits with atomic ORs; one that
+ * is (GOMAXPROCS=1, one CPU, no idle M) keeps the plain stores.
+ */
+#define PAR_CLOSED (1ull << 63)
+#define PAR_ONE_JOINED (1ull << 32)
+static inline uint32_t par_joined(uint64_t s) { return (uint32_t)(s >> 32) & 0x7fffffff; }
+static inline uint32_t par_waiting(uint64_t s) { return (uint32_t)s; }
+
+static struct {
+    /* PAR_CLOSED | joined << 32 | waiting; CLOSED between phases.  Atomic. */
+    _Atomic uint64_t state;
+    _Atomic bool standby;      /* helpers are to wait for a phase (start..stop) */
+    int32_t nhelpers;          /* helpers woken by start; the pausing goroutine's */
+    _Atomic uint32_t seq;      /* futex word: bumped when work is shared, a phase
+                                  opens or closes, or standby ends */
+    _Atomic int32_t sleepers;  /* markers and helpers asleep on seq */
+    _Atomic uint32_t exited;   /* helpers that joined and are done */
+    /* The phase's jobs: written by the caller before it opens the phase. */
+    uint32_t gen;
+    struct g *self, *skip;
+    uintptr_t dused, dchunk;    /* written-page chunks of the heap's first dused bytes
+                                   (offsets: this is a root, see scanglobals) */
+    uint32_t ndirty;
+    _Atomic uint32_t nextjob;   /* next of: ndirty chunks, globals, registered roots */
+    struct g *_Atomic nextg;    /* next goroutine whose stack is unclaimed */
+} par = {.state = PAR_CLOSED};
+
+/* Someone may be asleep waiting for work or a phase: wake them. */
+static void par_notify(void)
+{
+    if (atomic_load(&par.sleepers) > 0) {
+        atomic_fetch_add(&par.seq, 1);
+        futexwakeup(&par.seq, INT32_MAX);
+    }
+}
+
+/* Sleeps on par.seq unless done() is true once the caller counts as a
+ * sleeper (the waker changes what done reads, then calls par_notify). */
+static void par_sleep(bool (*done)(void))
+{
+    uint32_t q = atomic_load(&par.seq);
+    atomic_fetch_add(&par.sleepers, 1);
+    if (!done())
+        futexsleep(&par.seq, q, -1);
+    atomic_fetch_sub(&par.sleepers, 1);
+}
+
+static bool par_hungry(void)
+{
+    return par_waiting(atomic_load_explicit(&par.state, memory_order_relaxed)) != 0 &&
+           atomic_load_explicit(&wpool.nfull, memory_order_relaxed) == 0;
+}
+
+/* Gives half of w's buffer to the pool, for a waiting marker. */
+static void balance(struct gcwork *w)
+{
+    struct workbuf *wb = w->buf;
+    if (wb == NULL || wb->n < 2)
+        return;
+    struct workbuf *b = getempty();
+    uintptr_t half = wb->n / 2;
+    memcpy(b->obj, wb->obj + wb->n - half, half * sizeof b->obj[0]);
+    b->n = half;
+    wb->n -= half;
+    putfull(b);
+}
+
+/* Whether a waiting marker has something to do: take work, or close. */
+static bool par_wait_over(void)
+{
+    uint64_t s = atomic_load(&par.state);
+    return (s & PAR_CLOSED) || par_waiting(s) == par_joined(s) || atomic_load(&wpool.nfull) > 0;
+}
+
+/* Counts the caller waiting and waits for work (true: go and take it) or
+ * for the phase to close (false).  The caller's buffer is empty. */
+static bool par_wait(void)
+{
+    uint64_t s = atomic_fetch_add(&par.state, 1) + 1;
+    for (unsigned spin = 0;; spin++) {
+        if (s & PAR_CLOSED)
+            return false;
+        if (par_waiting(s) == par_joined(s) && atomic_load(&wpool.nfull) == 0) {
+            if (atomic_compare_exchange_strong(&par.state, &s, s | PAR_CLOSED)) {
+                atomic_fetch_add(&par.seq, 1);
+                futexwakeup(&par.seq, INT32_MAX);
+                return false;
+            }
+            continue;
+        }
+        if (atomic_load(&wpool.nfull) > 0) {
+            if (atomic_compare_exchange_strong(&par.state, &s, s - 1))
+                return true;
+            continue;
+        }
+        if (spin < 50)
+            procyield(30);
+        else
+            par_sleep(par_wait_over);
+        s = atomic_load(&par.state);
+    }
+}
+
+/* The phase's root jobs, taken one at a time until none is left. */
+NO_SANITIZE static void par_roots(struct gcwork *w)
+{
+    curw = w;
+    for (;;) {
+        uint32_t j = atomic_fetch_add(&par.nextjob, 1);
+        if (j < par.ndirty) {
+            uintptr_t lo = j * par.dchunk;
+            uintptr_t hi = par.dused - lo > par.dchunk ? lo + par.dchunk : par.dused;
+            dirty_collect(mheap_.base + lo, mheap_.base + hi, false, rescan_pages, w);
+        } else if (j == par.ndirty) {
+            dl_iterate_phdr(scanphdr, w);
+        } else if (j == par.ndirty + 1) {
+            curw = w;
+            gort_markroots_extra(); /* registered roots, uncollectables (mgc.c) */
+        } else {
+            break;
+        }
+    }
+    struct g *gp = atomic_load(&par.nextg);
+    while (gp != NULL) {
+        if (!atomic_compare_exchange_weak(&par.nextg, &gp, gp->alllink))
+            continue;
+        scang_stw(w, gp, par.gen, par.self, par.skip);
+        gp = atomic_load(&par.nextg);
+    }
+}
+
+/* Roots, then the pool, until the phase closes. */
+static void par_mark(struct gcwork *w)
+{
+    par_roots(w);
+    do
+        gcdrain(w, -1, false);
+    while (par_wait());
+}
+
+static bool standby_over(void)
+{
+    return !(atomic_load(&par.state) & PAR_CLOSED) || !atomic_load(&par.standby);
+}
+
+/* A helper M's part (gort_helpgc): join each phase that opens until
+ * standby ends.  It spins for a while first: the phase opens once the
+ * world has stopped, which takes tens of microseconds. */
+static void par_helper(void *arg)
+{
+    (void)arg;
+    int64_t until = nanotime() + 200000;
+    for (;;) {
+        uint64_t s = atomic_load(&par.state);
+        if (!(s & PAR_CLOSED)) {
+            if (!atomic_compare_exchange_weak(&par.state, &s, s + PAR_ONE_JOINED))
+                continue;
+            struct gcwork w = {.stw = true};
+            par_mark(&w);
+            gcw_dispose(&w);
+            curw = NULL;
+            atomic_fetch_add(&par.exited, 1);
+            continue;
+        }
+        if (!atomic_load(&par.standby))
+            return;
+        if (nanotime() < until)
+            procyield(30);
+        else
+            par_sleep(standby_over);
+    }
+}
+
+void gort_helpgc(int32_t n, void (*fn)(void *), void *arg);
+void gort_helpgc_wait(void);
+
+/* Before the world stops for a mark: wakes the helpers (one fewer than
+ * min(GOMAXPROCS, CPUs)), which stand by for the mark's phase. */
+void gort_markhelpers_start(void)
+{
+    int32_t nproc = atomic_load(&gomaxprocs);
+    if (nproc > ncpu)
+        nproc = ncpu;
+    par.nhelpers = nproc - 1;
+    if (par.nhelpers <= 0)
+        return;
+    atomic_store(&par.standby, true);
+    gort_helpgc(par.nhelpers, par_helper, NULL);
+}
+
+/* World stopped, the marking done: sends the helpers back to the idle
+ * list and waits until they are there, where start_the_world looks. */
+void gort_markhelpers_stop(void)
+{
+    if (par.nhelpers <= 0)
+        return;
+    atomic_store(&par.standby, false);
+    par_notify();
+    gort_helpgc_wait();
+    par.nhelpers = 0;
+}
+
+/* World stopped: marks from the roots and, with dirty, from the heap pages
+ * written since they were last collected.  parallel: on idle Ms too (the checkmark pass is not).  gen, self
+ * and skip as for scang_stw.  fresh: the cycle's first root scan, which
+ * resets the statistics (else the globals are not counted again). */
+static void markroots_stw(uint32_t gen, struct g *self, struct g *skip, bool dirty, bool fresh,
+                            bool parallel)
 {
     if (fresh)
         reset_stats();
-    uintptr_t globals = gort_scan_globals_bytes;
-    dl_iterate_phdr(scanphdr, w);
+    uint64_t globals = gort_scan_globals_bytes;
+    int32_t nproc = parallel ? par.nhelpers + 1 : 1;
+    par.gen = gen;
+    par.self = self;
+    par.skip = skip;
+    par.ndirty = 0;
+    if (dirty) {
+        /* Chunks of at least 32 MiB, PMD-aligned: a few per marker. */
+        uintptr_t used = __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE);
+        uintptr_t chunk = used / ((uintptr_t)nproc * 4);
+        if (chunk < ((uintptr_t)32 << 20))
+            chunk = (uintptr_t)32 << 20;
+        chunk = (chunk + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
+        par.dused = used;
+        par.dchunk = chunk;
+        par.ndirty = (uint32_t)((used + chunk - 1) / chunk);
+    }
+    atomic_store(&par.nextjob, 0);
+    atomic_store(&par.nextg, atomic_load(&allgs));
+    atomic_store(&par.exited, 0);
+    if (nproc > 1) {
+        atomic_store(&par.state, PAR_ONE_JOINED); /* open, the caller joined */
+        par_notify();
+    }
+    struct gcwork w = {.stw = true, .alone = nproc == 1};
+    if (self != NULL)
+        scan_self(&w, self);
+    if (nproc == 1) {
+        par_roots(&w);
+        gcdrain(&w, -1, false);
+    } else {
+        par_mark(&w);
+        /* Closed: the helpers that joined are leaving; wait for them. */
+        uint32_t joined = par_joined(atomic_load(&par.state)) - 1;
+        for (unsigned spin = 0; atomic_load(&par.exited) < joined; spin++)
+            if (spin < 100)
+                procyield(30);
+            else
+                osyield();
+    }
+    gcw_dispose(&w);
+    curw = NULL;
     if (!fresh)
         gort_scan_globals_bytes = globals; /* counted once per cycle */
-    gcdrain(w, -1, false);
-    scanstacks_stw(w, gen, self, skip);
-    gcdrain(w, -1, false);
-    curw = w;
-    gort_markroots_extra(); /* registered roots, uncollectables (mgc.c) */
-    gcdrain(w, -1, false);
 }
 
-/* The final pause of a concurrent cycle: the last dirty pages, then the
+/* World stopped, one marker: what finalizers keep alive (queue: and the
+ * finalizers of the unreachable, queued). */
+static void markfinalizers_stw(bool queue)
+{
+    struct gcwork w = {.stw = true, .alone = true};
+    curw = &w;
+    gort_markfinalizers(queue);
+    gcw_dispose(&w);
+    curw = NULL;
+}
+
+/* The final pause of a concurrent cycle: the last written pages and the
  * untracked roots, then what finalizer-bearing objects reach.  With
  * checkmark, the verification comes next, before any finalizer is queued:
  * queueing marks the unreachable finalizer objects, which would hide a
  * lost one from the check.  Then the queueing. */
 void gort_markterm(struct g *skip, uint32_t gen, bool checkmark)
 {
-    struct gcwork w = {.stw = true};
     /* Stacks written by others are not clean; without stack tracking none
      * is (gen 0: every stack). */
     if (!stack_dirty_collect())
         gen = 0;
-    gort_markdirty(&w, false);
-    markroots_stw(&w, gen, NULL, skip, false);
-    curw = &w;
-    gort_markfinalizers(false);
+    markroots_stw(gen, NULL, skip, true, false, true);
+    markfinalizers_stw(false);
     if (checkmark)
-        gort_checkmark(skip);
-    curw = &w;
-    gort_markfinalizers(true);
-    gcw_dispose(&w);
+        gort_checkmark(NULL, skip);
+    markfinalizers_stw(true);
 }
 
-/* The stop-the-world collector (gcstoptheworld, or no dirty tracking). */
-void gort_gcmark(void)
+/* The stop-the-world collector (gcstoptheworld, or no dirty tracking);
+ * checkmark as for gort_markterm. */
+void gort_gcmark(bool checkmark)
 {
-    struct gcwork w = {.stw = true};
-    markroots_stw(&w, 0, getg(), NULL, true);
-    curw = &w;
-    gort_markfinalizers(true);
-    gcw_dispose(&w);
+    markroots_stw(0, getg(), NULL, false, true, true);
+    if (checkmark) {
+        markfinalizers_stw(false);
+        gort_checkmark(getg(), NULL);
+    }
+    markfinalizers_stw(true);
 }
 
 /* Whether the object holding p was marked in this cycle (p a heap object). */
@@ -755,9 +1052,10 @@ struct savedbits {
     uint64_t *bits;
 };
 
-/* World stopped, in gort_markterm: marks everything again from the roots
- * and throws if that finds an object the concurrent mark did not. */
-void gort_checkmark(struct g *skip)
+/* World stopped, after a mark (gort_markterm, gort_gcmark): marks
+ * everything again from the roots, on one thread, and throws if that
+ * finds an object the mark did not.  self and skip as for scang_stw. */
+void gort_checkmark(struct g *self, struct g *skip)
 {
     uintptr_t npages = mheap_.used / PAGE_SIZE;
     size_t n = 0, cap = 256;
@@ -789,11 +1087,8 @@ void gort_checkmark(struct g *skip)
     }
     uint64_t marked = atomic_load(&gort_heap_marked), scanwork = atomic_load(&gort_scanwork);
     uint64_t stacks = gort_scan_stacks_bytes, globals = gort_scan_globals_bytes;
-    struct gcwork w = {.stw = true};
-    markroots_stw(&w, 0, NULL, skip, true);
-    curw = &w;
-    gort_markfinalizers(false);
-    gcw_dispose(&w);
+    markroots_stw(0, self, skip, false, true, false);
+    markfinalizers_stw(false);
     for (size_t k = 0; k < n; k++) {
         struct mspan *s = sv[k].s;
         size_t nw = (s->nelems + 63) / 64;

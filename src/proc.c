@@ -106,6 +106,8 @@ static int32_t allp_cap; /* allocated length of allp; sched.lock */
 static NORETURN void schedule(void);
 static void goexit_commit(struct g *gp);
 static void stopm(struct m *mp);
+static void park_idle(struct m *mp);
+static _Atomic int32_t nmhelping; /* Ms given work by gort_helpgc, not yet idle again */
 static void startm(struct p *pp, bool spinning);
 static void handoffp(struct p *pp);
 void gort_goentry(void);
@@ -1006,7 +1008,9 @@ static void mpark(struct m *mp)
     acquirep(mp, pp);
 }
 
-/* Parks the m until startm hands it a p. */
+/* Parks the m until startm hands it a p.  An idle m may also be woken to
+ * help the collector (gort_helpgc): it runs the work on its g0 and goes
+ * back on the idle list (Go 1.4's gchelper). */
 static void stopm(struct m *mp)
 {
     if (mp->p != NULL)
@@ -1016,7 +1020,90 @@ static void stopm(struct m *mp)
     lock(&sched.lock);
     mput(mp);
     unlock(&sched.lock);
-    mpark(mp);
+    park_idle(mp);
+}
+
+/* An m on sched.midle sleeps until it is handed a p, or work to do while
+ * the world is stopped.  While it is stopped the m spins a little before
+ * sleeping: the collector wakes idle Ms to mark (gort_helpgc) and the
+ * world restarts soon, and waking a sleeping thread on another CPU costs
+ * 20-100 us here (OS-FACTS.md), a spinning one 1 us. */
+#define IDLE_SPIN_NS 200000
+static void park_idle(struct m *mp)
+{
+    for (;;) {
+        mp->blocked = true;
+        int64_t until = 0;
+        while (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) &&
+               atomic_load_explicit(&mp->park.key, memory_order_relaxed) == 0) {
+            int64_t now = nanotime();
+            if (until == 0)
+                until = now + IDLE_SPIN_NS;
+            else if (now >= until)
+                break;
+            procyield(50);
+        }
+        notesleep(&mp->park);
+        noteclear(&mp->park);
+        mp->blocked = false;
+        void (*fn)(void *) = mp->helpfn;
+        if (fn == NULL)
+            break;
+        mp->helpfn = NULL;
+        fn(mp->helparg);
+        lock(&sched.lock);
+        mput(mp);
+        unlock(&sched.lock);
+        atomic_fetch_sub(&nmhelping, 1);
+    }
+    struct p *pp = mp->nextp;
+    mp->nextp = NULL;
+    acquirep(mp, pp);
+}
+
+/* Helpers for the collector: takes n idle Ms (making new ones if too few
+ * are idle) and has each run fn(arg) on its own thread stack.  They go
+ * back on the idle list when fn returns; fn must not need a p or a g of
+ * its own.  gort_helpgc_wait waits until all of them are back, so that
+ * start_the_world finds them idle. */
+static void *mstart_help(void *arg)
+{
+    struct m *mp = arg;
+    thread_init(mp);
+    notewakeup(&mp->park); /* as gort_helpgc wakes an idle m */
+    park_idle(mp);
+    schedule();
+}
+
+void gort_helpgc(int32_t n, void (*fn)(void *), void *arg)
+{
+    atomic_fetch_add(&nmhelping, n);
+    for (int32_t k = 0; k < n; k++) {
+        lock(&sched.lock);
+        struct m *mp = mget();
+        unlock(&sched.lock);
+        if (mp == NULL) {
+            mp = allocm();
+            mp->helpfn = fn;
+            mp->helparg = arg;
+            newm_thread(mp, mstart_help);
+            continue;
+        }
+        if (mp->nextp != NULL || mp->helpfn != NULL)
+            throw("gort_helpgc: idle m has work");
+        mp->helpfn = fn;
+        mp->helparg = arg;
+        notewakeup(&mp->park);
+    }
+}
+
+void gort_helpgc_wait(void)
+{
+    for (unsigned spin = 0; atomic_load(&nmhelping) != 0; spin++)
+        if (spin < 100)
+            procyield(30);
+        else
+            osyield();
 }
 
 /* Hands off pp (owned by nobody) to an m if there is work for it. */
@@ -1059,12 +1146,15 @@ static void gcstopm(struct m *mp)
         atomic_fetch_sub(&sched.nmspinning, 1);
     }
     struct p *pp = releasep(mp);
+    /* Idle before the world counts as stopped, so that the collector's
+     * gort_helpgc finds this m. */
     lock(&sched.lock);
     atomic_store(&pp->status, P_GCSTOP);
+    mput(mp);
     if (--sched.stopwait == 0)
         notewakeup(&sched.stopnote);
     unlock(&sched.lock);
-    stopm(mp);
+    park_idle(mp);
 }
 
 /* Wires this m to its locked g: gives the p away and waits to be handed

@@ -303,6 +303,11 @@ struct m {
     void *waitlock;                          /* its argument */
     uint8_t lockranks[16]; /* ranks of held locks, GORT_DEBUG >= 2 */
     bool exiting; /* the thread is gone (a foreign thread ended): send it nothing */
+    /* Work for an idle m while the world is stopped (gort_helpgc): set by
+     * the waker, with the m taken off sched.midle, before its park note is
+     * woken; cleared by the m itself. */
+    void (*helpfn)(void *);
+    void *helparg;
     pthread_t thread; /* set by pthread_create; diagnostics only */
     /* The context interrupted by a fatal signal (signal.c), for tracebacks:
      * nonzero only while a signal report is printed. */
