@@ -452,13 +452,12 @@ static inline void count_bytes(uint64_t *c, uint64_t n)
     __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
-NO_SANITIZE static NOINLINE void scan_self(struct gcwork *w, struct g *gp)
+/* The goroutine running the mark (the stop-the-world collector's), from
+ * sp, where it entered the mark with its callee-saved registers spilled
+ * (gort_gcmark): the mark's own frames below hold only stale words, which
+ * a pass scanning from deeper down (the checkmark's) would take for roots. */
+NO_SANITIZE static void scan_self(struct gcwork *w, struct g *gp, uintptr_t sp)
 {
-    /* Spill every callee-saved register into this frame, so that values
-     * the callers keep only in registers are on the stack below. */
-    __builtin_unwind_init();
-    uintptr_t sp;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
     scanblock(w, sp, gp->stack_hi);
     scanblock(w, (uintptr_t)gp, (uintptr_t)(gp + 1));
     count_bytes(&gort_scan_stacks_bytes, gp->stack_hi - sp);
@@ -496,8 +495,8 @@ static void scandefer_cb(uintptr_t lo, uintptr_t hi) { scanblock(curw, lo, hi); 
 
 /* World stopped: gp's defer records, and its stack unless it is clean in
  * generation gen (gen 0: none is).  self, the goroutine running the mark,
- * is scanned by its own thread (scan_self), and skip (the mark leader,
- * which holds no program pointers) not at all. */
+ * is scanned from where it entered the mark (scan_self), and skip (the
+ * mark leader, which holds no program pointers) not at all. */
 NO_SANITIZE static void scang_stw(struct gcwork *w, struct g *gp, uint32_t gen, struct g *self,
                                   struct g *skip)
 {
@@ -757,6 +756,7 @@ static struct {
     /* The phase's jobs: written by the caller before it opens the phase. */
     uint32_t gen;
     struct g *self, *skip;
+    uintptr_t selfsp;           /* where self entered the mark (scan_self) */
     uintptr_t dused, dchunk;    /* written-page chunks of the heap's first dused bytes
                                    (offsets: this is a root, see scanglobals) */
     uint32_t ndirty;
@@ -974,7 +974,7 @@ static void markroots_stw(uint32_t gen, struct g *self, struct g *skip, bool dir
     }
     struct gcwork w = {.stw = true, .alone = nproc == 1};
     if (self != NULL)
-        scan_self(&w, self);
+        scan_self(&w, self, par.selfsp);
     if (nproc == 1) {
         par_roots(&w);
         gcdrain(&w, -1, false);
@@ -1025,8 +1025,12 @@ void gort_markterm(struct g *skip, uint32_t gen, bool checkmark)
 
 /* The stop-the-world collector (gcstoptheworld, or no dirty tracking);
  * checkmark as for gort_markterm. */
-void gort_gcmark(bool checkmark)
+NOINLINE void gort_gcmark(bool checkmark)
 {
+    /* Spill every callee-saved register into this frame, so that values
+     * the callers keep only in registers are on the stack above sp. */
+    __builtin_unwind_init();
+    __asm__ volatile("mov %%rsp, %0" : "=r"(par.selfsp));
     markroots_stw(0, getg(), NULL, false, true, true);
     if (checkmark) {
         markfinalizers_stw(false);
