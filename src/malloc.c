@@ -171,6 +171,24 @@ static NOINLINE void *malloc_large(struct mcache *c, size_t size, uint8_t kind,
     return (void *)s->base;
 }
 
+/* Zeroes a small object: the smallest classes with plain stores, which
+ * cost less than the call to memset (a tenth of allocating 16 bytes). */
+static inline void zero_small(uintptr_t x, uintptr_t size)
+{
+    if (size <= 32) { /* classes 8, 16, 24, 32 */
+        uint64_t *w = (uint64_t *)x;
+        w[0] = 0;
+        if (size >= 16)
+            w[1] = 0;
+        if (size >= 24)
+            w[2] = 0;
+        if (size >= 32)
+            w[3] = 0;
+        return;
+    }
+    memset((void *)x, 0, size);
+}
+
 static inline void *mallocgc_c(struct mcache *c, size_t size, uint8_t kind,
                                const gort_type *typ, size_t n, bool *refilled)
 {
@@ -214,7 +232,7 @@ static inline void *mallocgc_c(struct mcache *c, size_t size, uint8_t kind,
             s = c->alloc[spc];
         }
         if (s->needzero)
-            memset((void *)x, 0, s->elemsize);
+            zero_small(x, s->elemsize);
         if (kind != KIND_NOSCAN)
             heapbits_set(x, s->elemsize, kind, typ, n);
         if (unlikely(atomic_load_explicit(&gcblack, memory_order_relaxed)))
