@@ -722,8 +722,8 @@ void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen)
  * mark, so the helpers are woken before the world is stopped
  * (gort_markhelpers_start) and stand by, spinning, then sleeping, until
  * the mark opens its phase; the caller does not wait for them to arrive
- * (one the OS runs late joins late).  gort_markhelpers_stop sends them
- * back before the world restarts.
+ * (one the OS runs late joins late, or not at all: gort_markhelpers_stop
+ * ends the standby).
  *
  * Termination (Go 1.4's getfull, with sleeping instead of polling): a
  * marker out of work counts itself waiting; one that sees work in the pool
@@ -882,9 +882,10 @@ static bool standby_over(void)
     return !(atomic_load(&par.state) & PAR_CLOSED) || !atomic_load(&par.standby);
 }
 
-/* A helper M's part (gort_helpgc): join each phase that opens until
- * standby ends.  It spins for a while first: the phase opens once the
- * world has stopped, which takes tens of microseconds. */
+/* A helper M's part (gort_helpgc): join the phase when it opens, mark,
+ * and go back to sleep; or go back at once if standby ends first.  It
+ * spins for a while before it sleeps: the phase opens once the world has
+ * stopped, which takes tens of microseconds. */
 static void par_helper(void *arg)
 {
     (void)arg;
@@ -899,7 +900,7 @@ static void par_helper(void *arg)
             gcw_dispose(&w);
             curw = NULL;
             atomic_fetch_add(&par.exited, 1);
-            continue;
+            return;
         }
         if (!atomic_load(&par.standby))
             return;
@@ -911,7 +912,6 @@ static void par_helper(void *arg)
 }
 
 void gort_helpgc(int32_t n, void (*fn)(void *), void *arg);
-void gort_helpgc_wait(void);
 
 /* Before the world stops for a mark: wakes the helpers (one fewer than
  * min(GOMAXPROCS, CPUs)), which stand by for the mark's phase. */
@@ -927,15 +927,15 @@ void gort_markhelpers_start(void)
     gort_helpgc(par.nhelpers, par_helper, NULL);
 }
 
-/* World stopped, the marking done: sends the helpers back to the idle
- * list and waits until they are there, where start_the_world looks. */
+/* World stopped, the marking done: a helper that did not join goes back
+ * to sleep.  Those that joined are already on their way; the world need
+ * not wait for them (start_the_world makes an M if it finds none idle). */
 void gort_markhelpers_stop(void)
 {
     if (par.nhelpers <= 0)
         return;
     atomic_store(&par.standby, false);
     par_notify();
-    gort_helpgc_wait();
     par.nhelpers = 0;
 }
 

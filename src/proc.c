@@ -107,7 +107,6 @@ static NORETURN void schedule(void);
 static void goexit_commit(struct g *gp);
 static void stopm(struct m *mp);
 static void park_idle(struct m *mp);
-static _Atomic int32_t nmhelping; /* Ms given work by gort_helpgc, not yet idle again */
 static void startm(struct p *pp, bool spinning);
 static void handoffp(struct p *pp);
 void gort_goentry(void);
@@ -1054,7 +1053,6 @@ static void park_idle(struct m *mp)
         lock(&sched.lock);
         mput(mp);
         unlock(&sched.lock);
-        atomic_fetch_sub(&nmhelping, 1);
     }
     struct p *pp = mp->nextp;
     mp->nextp = NULL;
@@ -1064,8 +1062,7 @@ static void park_idle(struct m *mp)
 /* Helpers for the collector: takes n idle Ms (making new ones if too few
  * are idle) and has each run fn(arg) on its own thread stack.  They go
  * back on the idle list when fn returns; fn must not need a p or a g of
- * its own.  gort_helpgc_wait waits until all of them are back, so that
- * start_the_world finds them idle. */
+ * its own. */
 static void *mstart_help(void *arg)
 {
     struct m *mp = arg;
@@ -1077,7 +1074,6 @@ static void *mstart_help(void *arg)
 
 void gort_helpgc(int32_t n, void (*fn)(void *), void *arg)
 {
-    atomic_fetch_add(&nmhelping, n);
     for (int32_t k = 0; k < n; k++) {
         lock(&sched.lock);
         struct m *mp = mget();
@@ -1095,15 +1091,6 @@ void gort_helpgc(int32_t n, void (*fn)(void *), void *arg)
         mp->helparg = arg;
         notewakeup(&mp->park);
     }
-}
-
-void gort_helpgc_wait(void)
-{
-    for (unsigned spin = 0; atomic_load(&nmhelping) != 0; spin++)
-        if (spin < 100)
-            procyield(30);
-        else
-            osyield();
 }
 
 /* Hands off pp (owned by nobody) to an m if there is work for it. */
