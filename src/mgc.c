@@ -11,7 +11,8 @@
  *         scan globals, registered roots and the stacks of stopped
  *         goroutines, drain; then rounds of "rescan the marked objects on
  *         pages written since the last round" (the tracker re-arms what it
- *         reports) until a round finds little or DIRTY_ROUNDS have run.
+ *         reports) until a round finds and marks little (or DIRTY_ROUNDS
+ *         have run).
  *         Allocating goroutines assist (below).
  *   STW2  mark termination, world stopped: the last dirty pages, globals,
  *         registered roots, defer records and every stack that ran since
@@ -24,12 +25,14 @@
  * without a P are held off by gcache_lock, which both pauses hold.
  *
  * The stop-the-world collector (step 1) remains: the whole mark in one
- * pause on the calling goroutine.  It runs with GODEBUG=gcstoptheworld=1
- * (=2 also sweeps in the pause), when the kernel offers no dirty tracking,
- * for cycles started before the helper goroutines exist, and when the last
- * mark found under SMALL_MARK_BYTES of heap (then a concurrent cycle's
- * fixed costs exceed the whole mark; gcstress and gccheckmark keep the
- * concurrent collector at any size).
+ * pause, started by the calling goroutine.  It runs with
+ * GODEBUG=gcstoptheworld=1 (=2 also sweeps in the pause), when the kernel
+ * offers no dirty tracking, for cycles started before the helper
+ * goroutines exist, and when the last mark found under SMALL_MARK_BYTES of
+ * heap (then a concurrent cycle's fixed costs exceed the whole mark;
+ * gcstress and gccheckmark keep the concurrent collector at any size).
+ * Its mark and STW2's run on the stopped Ps' threads too (mgcmark.c, "in
+ * parallel"), unless the heap is small (parallel_mark).
  *
  * Pacing is Go's goal: marked + (marked + stacks + globals) * GOGC/100, at
  * least 4 MiB * GOGC/100, and under GOMEMLIMIT at most the limit less the
@@ -503,12 +506,15 @@ static bool parallel_mark(void)
 }
 
 /* Stops the world for a pause that marks, with the mark's helpers woken
- * first when they are wanted; and restarts it. */
-static void world_stop_mark(void)
+ * first when they are wanted (while the program still runs), and returns
+ * when the stop began: the pause's start.  world_start_mark restarts it. */
+static int64_t world_stop_mark(void)
 {
     if (parallel_mark())
         gort_markhelpers_start();
+    int64_t t = nanotime();
     gort_world_stop_heap();
+    return t;
 }
 
 static void world_start_mark(void)
@@ -524,8 +530,7 @@ static void gcstart_stw(bool forced)
     cyc.forced = forced;
     atomic_store(&cyc.assist_ns, 0);
     atomic_store(&cyc.bg_ns, 0);
-    cyc.tstart = nanotime();
-    world_stop_mark();
+    cyc.tstart = world_stop_mark();
     cyc.procs = atomic_load(&gomaxprocs);
     sweep_termination();
     cyc.heap0 = atomic_load(&heap_live);
@@ -737,8 +742,9 @@ static void leader_drain(struct gcwork *w)
     }
 }
 
-#define DIRTY_ROUNDS 8
-#define DIRTY_SMALL 256 /* OS pages (1 MiB) left for the final pause */
+#define DIRTY_ROUNDS 16
+#define DIRTY_SMALL 256               /* OS pages (1 MiB) left for the final pause */
+#define DIRTY_FRESH_SMALL ((uint64_t)1 << 20) /* bytes a last round's drain may mark */
 
 /* The concurrent mark and mark termination, on the leader goroutine. */
 static void gcmark_concurrent(void)
@@ -756,24 +762,31 @@ static void gcmark_concurrent(void)
     unlock(&work.lock);
     atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
     gort_markstacks_concurrent(&w, gen);
+    leader_drain(&w);
     size_t prev = SIZE_MAX;
     for (int round = 0;; round++) {
-        leader_drain(&w);
         int64_t t1 = nanotime();
         size_t n = gort_markdirty(&w, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t1);
+        uint64_t marked = atomic_load(&gort_heap_marked);
         leader_drain(&w);
-        /* Done when little is left, when the rounds stop shrinking (the
-         * program writes as fast as they rescan), or after DIRTY_ROUNDS. */
-        if (round + 1 >= DIRTY_ROUNDS || n <= DIRTY_SMALL || n > prev / 2)
+        /* The final pause rescans what was written during the last drain
+         * and traces what that reaches.  A drain that marked much (a black
+         * object written into a list the mark had not reached cuts off
+         * the rest, found only now) ran long, so the program wrote much
+         * meanwhile, and more of the same may wait: another round.  Done
+         * when a round rescanned and marked little, when the rescans stop
+         * shrinking (the program writes as fast as they rescan) and the
+         * drain marked little, or after DIRTY_ROUNDS. */
+        bool quiet = atomic_load(&gort_heap_marked) - marked <= DIRTY_FRESH_SMALL;
+        if (round + 1 >= DIRTY_ROUNDS || (quiet && (n <= DIRTY_SMALL || n > prev / 2)))
             break;
         prev = n;
     }
     gcw_dispose(&w);
 
     /* STW2, mark termination. */
-    int64_t tmarkend = nanotime();
-    world_stop_mark();
+    int64_t tmarkend = world_stop_mark();
     atomic_store(&gort_gcblack, false);
     gcmarking = false;
     lock(&work.lock);
