@@ -9,13 +9,13 @@
 // GOMAXPROCS is 4 so that the mark has helpers wherever there are CPUs.
 // gort-test: timeout=300 env=GOMAXPROCS=4
 #include <gort.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+
+#include "gc_test_util.h"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 enum { LIST_N = 60000, TREE_DEPTH = 14, ARRAY_N = 40000, ROUNDS = 4 };
@@ -189,45 +189,13 @@ static int main2(int argc, char **argv)
     return 0;
 }
 
-/* Runs itself in children under each collector, then returns. */
-static int run_child(char **argv, const char *godebug)
-{
-    extern char **environ;
-    int n = 0;
-    while (environ[n] != NULL)
-        n++;
-    char **env = calloc((size_t)n + 3, sizeof *env);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "GODEBUG=", 8) != 0)
-            env[k++] = environ[i];
-    char buf[256];
-    snprintf(buf, sizeof buf, "GODEBUG=%s", godebug);
-    env[k++] = buf;
-    env[k++] = "GORT_TEST_CHILD=1";
-    pid_t pid;
-    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, env) != 0) {
-        perror("posix_spawn");
-        return 1;
-    }
-    int st;
-    if (waitpid(pid, &st, 0) < 0) {
-        perror("waitpid");
-        return 1;
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "FAIL: the run with GODEBUG=%s ended with status %d\n", godebug, st);
-        return 1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (getenv("GORT_TEST_CHILD") != NULL)
         return gort_main(main2, argc, argv);
-    if (run_child(argv, "gcstoptheworld=1,gccheckmark=1") != 0 ||
-        run_child(argv, "gccheckmark=1") != 0 || run_child(argv, "gcstoptheworld=1") != 0)
-        return 1;
+    /* Under each collector, in children. */
+    run_child(argv, "gcstoptheworld=1,gccheckmark=1", "GORT_TEST_CHILD");
+    run_child(argv, "gccheckmark=1", "GORT_TEST_CHILD");
+    run_child(argv, "gcstoptheworld=1", "GORT_TEST_CHILD");
     return 0;
 }

@@ -16,13 +16,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/* Runs the test in a child with GODEBUG=...,gccheckmark=1 first, then
- * itself without it. */
 static _Atomic uint64_t ncycles; /* collections the cycler completed */
 static _Atomic bool stop;
 static gort_waitgroup cycler_wg;
 
-static void cycler(void *arg)
+static inline void cycler(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop)) {
@@ -32,12 +30,15 @@ static void cycler(void *arg)
     gort_waitgroup_done(&cycler_wg);
 }
 
-static inline void run_checkmark_child(char **argv)
+/* Runs this program again in a child with GODEBUG=godebug (replacing the
+ * variable) and marker=1 in its environment (telling the child who it is);
+ * exits with a message if the child fails. */
+static inline void run_child(char **argv, const char *godebug, const char *marker)
 {
     extern char **environ;
-    const char *gd = getenv("GODEBUG");
-    char buf[512];
-    snprintf(buf, sizeof buf, "GODEBUG=%s%sgccheckmark=1", gd ? gd : "", gd && *gd ? "," : "");
+    char buf[512], mark[128];
+    snprintf(buf, sizeof buf, "GODEBUG=%s", godebug);
+    snprintf(mark, sizeof mark, "%s=1", marker);
     int n = 0;
     while (environ[n] != NULL)
         n++;
@@ -47,7 +48,7 @@ static inline void run_checkmark_child(char **argv)
         if (strncmp(environ[i], "GODEBUG=", 8) != 0)
             env[k++] = environ[i];
     env[k++] = buf;
-    env[k++] = "GORT_TEST_CHECKMARK_CHILD=1";
+    env[k++] = mark;
     pid_t pid;
     if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, env) != 0) {
         perror("posix_spawn");
@@ -64,6 +65,15 @@ static inline void run_checkmark_child(char **argv)
         exit(1);
     }
     free(env);
+}
+
+/* The test's GODEBUG with gccheckmark=1 added, in a child. */
+static inline void run_checkmark_child(char **argv)
+{
+    const char *gd = getenv("GODEBUG");
+    char buf[480];
+    snprintf(buf, sizeof buf, "%s%sgccheckmark=1", gd ? gd : "", gd && *gd ? "," : "");
+    run_child(argv, buf, "GORT_TEST_CHECKMARK_CHILD");
 }
 
 #endif
