@@ -505,15 +505,16 @@ static bool parallel_mark(void)
            __atomic_load_n(&mheap_.used, __ATOMIC_RELAXED) >= PARALLEL_HEAP_BYTES;
 }
 
-/* Stops the world for a pause that marks, with the mark's helpers woken
- * first when they are wanted (while the program still runs), and returns
- * when the stop began: the pause's start.  world_start_mark restarts it. */
+/* Stops the world for a pause that marks, wakes the mark's helpers when
+ * they are wanted (the stopped Ps' threads spin a while before they sleep,
+ * so they answer at once), and returns when the stop began: the pause's
+ * start.  world_start_mark restarts it. */
 static int64_t world_stop_mark(void)
 {
-    if (parallel_mark())
-        gort_markhelpers_start();
     int64_t t = nanotime();
     gort_world_stop_heap();
+    if (parallel_mark())
+        gort_markhelpers_start();
     return t;
 }
 

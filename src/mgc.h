@@ -41,7 +41,7 @@ size_t gort_markdirty(struct gcwork *w, bool rearm);
 void gort_markterm(struct g *skip, uint32_t gen, bool checkmark);
 void gort_checkmark(struct g *self, struct g *skip);
 /* Around a pause that marks: the parallel mark's helpers (mgcmark.c). */
-void gort_markhelpers_start(void); /* before the world stops */
+void gort_markhelpers_start(void); /* world stopped, before the mark */
 void gort_markhelpers_stop(void);  /* world stopped, marking done */
 /* World stopped: the whole mark (gcstoptheworld, no dirty tracking). */
 void gort_gcmark(bool checkmark);

@@ -719,11 +719,12 @@ void gort_markstacks_concurrent(struct gcwork *w, uint32_t gen)
  * from one list (chunks of the heap's written pages, the globals, the
  * registered roots, one job per goroutine), then drains the shared pool.
  * Waking a sleeping thread takes 20-100 us here, as long as a whole small
- * mark, so the helpers are woken before the world is stopped
- * (gort_markhelpers_start) and stand by, spinning, then sleeping, until
- * the mark opens its phase; the caller does not wait for them to arrive
- * (one the OS runs late joins late, or not at all: gort_markhelpers_stop
- * ends the standby).
+ * mark, but the threads that just stopped for the pause spin for a while
+ * before they sleep (proc.c, park_idle), so the helpers woken once the
+ * world is stopped (gort_markhelpers_start) answer at once; they stand by,
+ * spinning, then sleeping, until the mark opens its phase, and the caller
+ * does not wait for them to arrive (one the OS runs late joins late, or
+ * not at all: gort_markhelpers_stop ends the standby).
  *
  * Termination (Go 1.4's getfull, with sleeping instead of polling): a
  * marker out of work counts itself waiting; one that sees work in the pool
@@ -913,7 +914,7 @@ static void par_helper(void *arg)
 
 void gort_helpgc(int32_t n, void (*fn)(void *), void *arg);
 
-/* Before the world stops for a mark: wakes the helpers (one fewer than
+/* World stopped, before a mark: wakes the helpers (one fewer than
  * min(GOMAXPROCS, CPUs)), which stand by for the mark's phase. */
 void gort_markhelpers_start(void)
 {
@@ -1027,16 +1028,29 @@ void gort_markterm(struct g *skip, uint32_t gen, bool checkmark)
  * checkmark as for gort_markterm. */
 NOINLINE void gort_gcmark(bool checkmark)
 {
-    /* Spill every callee-saved register into this frame, so that values
-     * the callers keep only in registers are on the stack above sp. */
-    __builtin_unwind_init();
-    __asm__ volatile("mov %%rsp, %0" : "=r"(par.selfsp));
+    /* The callee-saved registers, where values the callers keep only in
+     * registers are, stored into this frame, and the SP below it: both in
+     * one asm, so that whatever the prologue saved (shrink-wrapped or not)
+     * and the copies lie above the SP the marks scan from.  The array is
+     * kept alive to the end: its slot must not be reused meanwhile. */
+    uintptr_t regs[6];
+    __asm__ volatile("mov %%rbx, 0(%1)\n\t"
+                     "mov %%rbp, 8(%1)\n\t"
+                     "mov %%r12, 16(%1)\n\t"
+                     "mov %%r13, 24(%1)\n\t"
+                     "mov %%r14, 32(%1)\n\t"
+                     "mov %%r15, 40(%1)\n\t"
+                     "mov %%rsp, %0"
+                     : "=r"(par.selfsp)
+                     : "r"(regs)
+                     : "memory");
     markroots_stw(0, getg(), NULL, false, true, true);
     if (checkmark) {
         markfinalizers_stw(false);
         gort_checkmark(getg(), NULL);
     }
     markfinalizers_stw(true);
+    __asm__ volatile("" : : "r"(regs) : "memory");
 }
 
 /* Whether the object holding p was marked in this cycle (p a heap object). */

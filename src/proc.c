@@ -79,6 +79,14 @@ struct schedt sched __asm__("gort_sched") = {
 };
 struct p **allp;
 _Atomic int32_t gomaxprocs;
+
+/* allp[i] for i < a gomaxprocs read just before, by a thread that may run
+ * while the world is stopped (an m without a p): procresize publishes a
+ * grown array before it raises gomaxprocs, and the array never shrinks. */
+static inline struct p *allp_racy(int32_t i)
+{
+    return __atomic_load_n(&__atomic_load_n(&allp, __ATOMIC_ACQUIRE)[i], __ATOMIC_ACQUIRE);
+}
 struct mutex allglock = MUTEX_INIT(LOCKRANK_ALLG);
 struct g *_Atomic allgs;
 struct g *allgs_tail;
@@ -1348,7 +1356,7 @@ top:;
          * find nmspinning > 0 and not wake anyone: look once more. */
         int32_t n = atomic_load(&gomaxprocs);
         for (int32_t i = 0; i < n; i++) {
-            if (!runqempty(allp[i])) {
+            if (!runqempty(allp_racy(i))) {
                 lock(&sched.lock);
                 pp = pidleget();
                 unlock(&sched.lock);
@@ -1749,7 +1757,7 @@ static struct p *procresize(int32_t nprocs)
     }
     for (int32_t i = old; i < nprocs; i++)
         if (allp[i] == NULL)
-            allp[i] = newp(i);
+            __atomic_store_n(&allp[i], newp(i), __ATOMIC_RELEASE); /* allp_racy */
     struct m *mp = getg()->m;
     for (int32_t i = nprocs; i < old; i++) {
         struct p *pp = allp[i];
