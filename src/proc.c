@@ -874,16 +874,30 @@ int64_t gort_goid(void)
 
 /* ---- Ms ---------------------------------------------------------------- */
 
-static void mcommoninit(struct m *mp)
+/* The next m's id (Go's mReserveID), sched.lock held.  An m counts as
+ * running for checkdead from here: whoever decides under sched.lock that
+ * a new m will run something reserves its id in the same critical
+ * section, or checkdead could run between the two, find nobody running
+ * and call the work that m is being made for a deadlock. */
+static int64_t mreserveid(void)
 {
-    lock(&sched.lock);
-    mp->id = sched.mnext++;
-    if (mcount() > MAX_MCOUNT) {
+    if (mcount() >= MAX_MCOUNT) {
         print("runtime: program exceeds %d-thread limit\n", MAX_MCOUNT);
         throw("thread exhaustion");
     }
+    return sched.mnext++;
+}
+
+/* id: reserved by the caller, or -1. */
+static void mcommoninit(struct m *mp, int64_t id)
+{
+    if (id < 0) {
+        lock(&sched.lock);
+        id = mreserveid();
+        unlock(&sched.lock);
+    }
+    mp->id = id;
     mp->randstate = (uint64_t)nanotime() ^ ((uint64_t)mp->id << 32) ^ (uint64_t)(uintptr_t)mp;
-    unlock(&sched.lock);
     struct m *head = atomic_load(&allm);
     do
         mp->alllink = head;
@@ -926,7 +940,7 @@ static void *mstart(void *arg)
     schedule();
 }
 
-static struct m *allocm(void)
+static struct m *allocm(int64_t id)
 {
     struct m *mp = calloc(1, sizeof *mp);
     struct g *g0 = calloc(1, sizeof *g0);
@@ -937,7 +951,7 @@ static struct m *allocm(void)
     g0->goid = 0;
     atomic_store(&g0->atomicstatus, G_RUNNING);
     g0->system = true;
-    mcommoninit(mp);
+    mcommoninit(mp, id);
     return mp;
 }
 
@@ -956,9 +970,9 @@ static void newm_thread(struct m *mp, void *(*start)(void *))
     }
 }
 
-static void newm(struct p *pp, bool spinning)
+static void newm(struct p *pp, bool spinning, int64_t id)
 {
-    struct m *mp = allocm();
+    struct m *mp = allocm(id);
     mp->nextp = pp;
     mp->spinning = spinning;
     newm_thread(mp, mstart);
@@ -979,9 +993,10 @@ static void startm(struct p *pp, bool spinning)
         }
     }
     struct m *mp = mget();
+    int64_t id = mp == NULL ? mreserveid() : -1;
     unlock(&sched.lock);
     if (mp == NULL) {
-        newm(pp, spinning);
+        newm(pp, spinning, id);
         return;
     }
     if (mp->spinning || mp->nextp != NULL)
@@ -1085,9 +1100,10 @@ void gort_helpgc(int32_t n, void (*fn)(void *), void *arg)
     for (int32_t k = 0; k < n; k++) {
         lock(&sched.lock);
         struct m *mp = mget();
+        int64_t id = mp == NULL ? mreserveid() : -1;
         unlock(&sched.lock);
         if (mp == NULL) {
-            mp = allocm();
+            mp = allocm(id);
             mp->helpfn = fn;
             mp->helparg = arg;
             newm_thread(mp, mstart_help);
@@ -1627,7 +1643,7 @@ static struct g *foreign_attach(void)
     while (!atomic_load(&main_started))
         usleep_rt(1000); /* the runtime is still starting: wait for gort_main */
     pthread_once(&foreign_once, foreign_key_init);
-    struct m *mp = allocm();
+    struct m *mp = allocm(-1);
     /* g0: a runtime stack with an initial frame that enters schedule(). */
     struct g *g0 = stackalloc_g(64 << 10);
     free(mp->g0);
@@ -2179,7 +2195,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
 #if GORT_TSAN
     g0_m0.tsan_fiber = __tsan_get_current_fiber();
 #endif
-    mcommoninit(mp);
+    mcommoninit(mp, -1);
     minit(mp);
     signal_init();
     gort_preempt_init();
@@ -2194,7 +2210,7 @@ int gort_main(int (*fn)(int, char **), int argc, char **argv)
 
     newproc(runmain, NULL, 0, MAIN_STACK, (uintptr_t)__builtin_return_address(0), false);
 
-    struct m *smp = allocm();
+    struct m *smp = allocm(-1);
     lock(&sched.lock);
     sched.nmsys++;
     unlock(&sched.lock);
