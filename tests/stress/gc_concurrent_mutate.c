@@ -209,6 +209,12 @@ static void *_Atomic sink; /* written by several goroutines */
 
 /* Traversal scratch: malloc'ed (invisible to the collector); the nodes on
  * it are reachable from where the traversal started. */
+/* The walks' stack of nodes to visit.  Its array is a GC object (the vec
+ * itself lives on the walker's stack): while a walk runs, the nodes waiting
+ * in it may be referenced from nowhere else — a dropped subtree is detached
+ * before it is walked, and the final walk unlinks as it goes — and a cycle
+ * ending mid-walk must still see them (with malloc'ed memory it rightly
+ * freed them: clang's -O2 keeps no other copy of the root once pushed). */
 struct vec {
     struct node **v;
     size_t n, cap;
@@ -216,10 +222,12 @@ struct vec {
 static void vpush(struct vec *s, struct node *n)
 {
     if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 256;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
-        if (s->v == NULL)
-            FAIL("out of memory");
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct node **v = gort_malloc(cap * sizeof *v);
+        if (s->n > 0)
+            memcpy(v, s->v, s->n * sizeof *v);
+        s->v = v;
+        s->cap = cap;
     }
     s->v[s->n++] = n;
 }
@@ -914,7 +922,6 @@ static void worker(void *arg)
     for (int s = 0; s < steps; s++)
         step(&c);
     mailbox_exit();
-    free(c.scratch.v);
     gort_chan_send(results, &c.st); /* capacity NW: never blocks */
     gort_waitgroup_done(&workers_wg);
 }
@@ -1049,10 +1056,8 @@ static __attribute__((noinline)) void finish(void)
         struct vec tmp = {0};
         struct wctx c = {.scratch = tmp};
         walk(&c, r->n, r->n->parent, DROPPED, false, "resurrected");
-        free(c.scratch.v);
         nres++;
     }
-    free(s.v);
     free(seen);
     printf("nodes: %llu allocated, %llu reachable at the end, %llu dropped; "
            "%llu resurrected (%llu still held)\n",
