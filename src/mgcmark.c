@@ -885,8 +885,8 @@ static bool standby_over(void)
 
 /* A helper M's part (gort_helpgc): join the phase when it opens, mark,
  * and go back to sleep; or go back at once if standby ends first.  It
- * spins for a while before it sleeps: the phase opens once the world has
- * stopped, which takes tens of microseconds. */
+ * spins for a while before it sleeps: the phase opens as soon as the
+ * pausing goroutine has set up its root jobs. */
 static void par_helper(void *arg)
 {
     (void)arg;

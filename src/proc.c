@@ -1018,18 +1018,6 @@ void wakep(void)
     startm(NULL, true);
 }
 
-/* Sleeps on the m's note until a waker hands it a p in nextp, and takes it. */
-static void mpark(struct m *mp)
-{
-    mp->blocked = true;
-    notesleep(&mp->park);
-    noteclear(&mp->park);
-    mp->blocked = false;
-    struct p *pp = mp->nextp;
-    mp->nextp = NULL;
-    acquirep(mp, pp);
-}
-
 /* Parks the m until startm hands it a p.  An idle m may also be woken to
  * help the collector (gort_helpgc): it runs the work on its g0 and goes
  * back on the idle list (Go 1.4's gchelper). */
@@ -1045,8 +1033,9 @@ static void stopm(struct m *mp)
     park_idle(mp);
 }
 
-/* An m on sched.midle sleeps until it is handed a p, or work to do while
- * the world is stopped.  While it is stopped the m spins a little before
+/* The m sleeps on its note until a waker hands it a p in nextp, and takes
+ * it; an m on sched.midle may instead be handed work to do while the world
+ * is stopped (gort_helpgc), and goes back on the list after it.  While it is stopped the m spins a little before
  * sleeping: the collector wakes idle Ms to mark (gort_helpgc) and the
  * world restarts soon, and waking a sleeping thread on another CPU costs
  * 20-100 us here (OS-FACTS.md), a spinning one 1 us. */
@@ -1102,18 +1091,17 @@ void gort_helpgc(int32_t n, void (*fn)(void *), void *arg)
         struct m *mp = mget();
         int64_t id = mp == NULL ? mreserveid() : -1;
         unlock(&sched.lock);
-        if (mp == NULL) {
+        bool fresh = mp == NULL;
+        if (fresh)
             mp = allocm(id);
-            mp->helpfn = fn;
-            mp->helparg = arg;
-            newm_thread(mp, mstart_help);
-            continue;
-        }
-        if (mp->nextp != NULL || mp->helpfn != NULL)
+        else if (mp->nextp != NULL || mp->helpfn != NULL)
             throw("gort_helpgc: idle m has work");
         mp->helpfn = fn;
         mp->helparg = arg;
-        notewakeup(&mp->park);
+        if (fresh)
+            newm_thread(mp, mstart_help);
+        else
+            notewakeup(&mp->park);
     }
 }
 
@@ -1178,7 +1166,7 @@ static void stoplockedm(struct m *mp)
     sched.nmidlelocked++;
     checkdead();
     unlock(&sched.lock);
-    mpark(mp); /* the waker (startlockedm) takes us off nmidlelocked */
+    park_idle(mp); /* the waker (startlockedm) takes us off nmidlelocked */
 }
 
 /* gp is locked to another m: hand it our p and stop. */

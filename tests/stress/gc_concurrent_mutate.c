@@ -419,15 +419,9 @@ static struct node **edge(struct node *n, uint64_t e)
     return e == 0 ? &n->left : e == 1 ? &n->right : &n->next;
 }
 
-/* Attaches subtree b at a null edge found by a random descent from the
- * slot's root, or in the slot if it is empty. */
-static void attach(struct wctx *c, int place, int i, struct node *b)
+/* Hangs subtree b at a null edge found by a random descent from cur. */
+static void hang(struct wctx *c, struct node *cur, struct node *b)
 {
-    struct node *cur = slot_get(c, place, i);
-    if (cur == NULL) {
-        slot_set(c, place, i, b);
-        return;
-    }
     for (;;) {
         struct node **e = edge(cur, rn(c, 3));
         if (*e == NULL) {
@@ -437,6 +431,17 @@ static void attach(struct wctx *c, int place, int i, struct node *b)
         }
         cur = *e;
     }
+}
+
+/* Attaches subtree b under the slot's root (hang), or in the slot if it is
+ * empty. */
+static void attach(struct wctx *c, int place, int i, struct node *b)
+{
+    struct node *cur = slot_get(c, place, i);
+    if (cur == NULL)
+        slot_set(c, place, i, b);
+    else
+        hang(c, cur, b);
 }
 
 /* Detaches a random subtree of the slot's contents (maybe all of it);
@@ -638,18 +643,8 @@ static void op_baton(struct wctx *c)
         int place, i;
         random_slot(c, &place, &i);
         struct node *s = detach(c, place, i);
-        if (s != NULL) {
-            struct node *cur = b;
-            for (;;) {
-                struct node **e = edge(cur, rn(c, 3));
-                if (*e == NULL) {
-                    s->parent = cur->id;
-                    *e = s;
-                    break;
-                }
-                cur = *e;
-            }
-        }
+        if (s != NULL)
+            hang(c, b, s);
         break;
     }
     case 1: { /* take a subtree of it */
