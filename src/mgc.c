@@ -40,10 +40,15 @@
  * runway before the goal (trigger_for).  While marking, an allocating
  * goroutine pays for each span it takes with scan work in proportion (the
  * assist ratio: scan work expected and not yet done over heap left before
- * the goal); one that finds no work while the heap is past the hard goal
- * (goal + 10%) waits for the cycle to end.  The leader takes the 25% of
- * GOMAXPROCS Go gives its dedicated and fractional workers, resting when
- * it is ahead of that share and no P is idle.  GOGC=off leaves only the
+ * the goal; past the goal, the whole heap's worth by the hard goal, goal +
+ * 10%), first from the credit the background workers banked, then by
+ * scanning; one that finds no work left while the heap is past the goal
+ * parks until the workers' scanning pays its debt (Go's assist queue).
+ * Markers share half their buffer whenever the pool runs dry, so an
+ * assist finds work to do instead of waiting (a leader holding the whole
+ * frontier of a tree would leave the program's Ps idle).  The leader
+ * takes the 25% of GOMAXPROCS Go gives its dedicated and fractional
+ * workers, resting when it is ahead of that share and no P is idle.  GOGC=off leaves only the
  * memory limit.  sysmon forces a cycle when none ran for 2 minutes,
  * through a parked system goroutine (forcegc), as Go does.
  *
@@ -363,12 +368,31 @@ static void gctrace(uint32_t n, int64_t tmarkend, int64_t tend, uint64_t heap1)
 
 /* ---- the cycle ------------------------------------------------------------ */
 
-/* Goroutines waiting for a cycle to end (gort_gc, assists over the hard
- * goal), linked through schedlink (they are on no run queue). */
+/* Goroutines waiting for a cycle to end (gort_gc), linked through
+ * schedlink (they are on no run queue). */
 static struct {
     struct mutex lock; /* LOCKRANK_GCPARK */
     struct g *head;
 } cyclewait = {.lock = MUTEX_INIT(LOCKRANK_GCPARK)};
+
+/* Assists that could not pay their debt (no grey object left to take)
+ * while the heap is past its goal: parked until background scan work pays
+ * for them or the cycle ends (Go's assist queue, gcParkAssist and
+ * gcFlushBgCredit).  Background work that no parked assist claims is
+ * banked as credit, which the next assists take before they scan.  So a
+ * goroutine past the goal resumes as soon as the workers have done its
+ * share, instead of sleeping through the rest of the cycle while its P
+ * idles. */
+struct assistwait {
+    struct g *gp;
+    int64_t debt;              /* scan bytes still owed */
+    struct assistwait *next;
+};
+static struct {
+    struct mutex lock;         /* LOCKRANK_GCPARK: the list */
+    struct assistwait *head, *tail;
+    _Atomic int64_t credit;    /* banked background scan work; reset by gcstart */
+} assistq = {.lock = MUTEX_INIT(LOCKRANK_GCPARK)};
 
 static void flush_mcaches(void)
 {
@@ -438,6 +462,16 @@ static void end_cycle(void)
         list = gp->schedlink;
         gp->schedlink = NULL;
         goready(gp);
+    }
+    /* The mark is over (gcphase is GC_OFF): no assist parks any more. */
+    lock(&assistq.lock);
+    struct assistwait *a = assistq.head;
+    assistq.head = assistq.tail = NULL;
+    unlock(&assistq.lock);
+    while (a != NULL) {
+        struct assistwait *next = a->next; /* a lives on its g's stack */
+        goready(a->gp);
+        a = next;
     }
 }
 
@@ -601,6 +635,7 @@ static void gcstart(bool forced)
         cyc.gen = 1;
     atomic_store(&cyc.assist_ns, 0);
     atomic_store(&cyc.bg_ns, 0);
+    atomic_store(&assistq.credit, 0);
     update_assist_ratio();
     atomic_store(&gcphase, GC_MARK);
     gcmarking = true;
@@ -610,12 +645,16 @@ static void gcstart(bool forced)
 }
 
 /* Go's assist ratio: the scan work left over the allocation left before
- * the (hard) goal. */
+ * the (hard) goal.  Revised by every assist, as heap_live moves (Go revises
+ * it on every span allocated), and by the leader as scan work is done. */
 static void update_assist_ratio(void)
 {
     uint64_t done = atomic_load(&gort_scanwork);
-    uint64_t left = cyc.scan_expected > done ? cyc.scan_expected - done : cyc.scan_expected / 10;
     uint64_t live = atomic_load(&heap_live);
+    /* Past the goal the estimate has failed: plan for the most the mark
+     * can still scan, the whole heap (Go's maxScanWork), by the hard goal. */
+    uint64_t expected = live < cyc.goal ? cyc.scan_expected : live;
+    uint64_t left = expected > done ? expected - done : expected / 10;
     uint64_t goal = live < cyc.goal ? cyc.goal : cyc.hardgoal;
     uint64_t dist = goal > live ? goal - live : 0;
     if (dist < (64u << 10))
@@ -628,9 +667,83 @@ static void update_assist_ratio(void)
     atomic_store(&cyc.assist_ratio, (int64_t)r);
 }
 
+/* Background scan work done: pays the parked assists' debts in order,
+ * readies those paid, and banks the rest (Go's gcFlushBgCredit).  Called
+ * once per MiB scanned: the lock is cheap at that rate. */
+static void flush_credit(int64_t work_done)
+{
+    if (work_done <= 0)
+        return;
+    struct assistwait *paid = NULL, **ptail = &paid;
+    lock(&assistq.lock);
+    while (assistq.head != NULL && work_done > 0) {
+        struct assistwait *a = assistq.head;
+        if (a->debt > work_done) {
+            a->debt -= work_done;
+            work_done = 0;
+            break;
+        }
+        work_done -= a->debt;
+        assistq.head = a->next;
+        if (assistq.head == NULL)
+            assistq.tail = NULL;
+        a->next = NULL;
+        *ptail = a;
+        ptail = &a->next;
+    }
+    unlock(&assistq.lock);
+    if (work_done > 0)
+        atomic_fetch_add(&assistq.credit, work_done);
+    while (paid != NULL) {
+        struct assistwait *next = paid->next;
+        goready(paid->gp);
+        paid = next;
+    }
+}
+
+/* Takes up to want bytes of banked credit; returns how much it took. */
+static int64_t steal_credit(int64_t want)
+{
+    int64_t c = atomic_load_explicit(&assistq.credit, memory_order_relaxed);
+    while (c > 0) {
+        int64_t take = c < want ? c : want;
+        if (atomic_compare_exchange_weak(&assistq.credit, &c, c - take))
+            return take;
+    }
+    return 0;
+}
+
+static bool assistq_unlock(struct g *gp, void *arg)
+{
+    (void)gp;
+    (void)arg;
+    unlock(&assistq.lock);
+    return true;
+}
+
+/* Parks the calling assist until debt bytes of background work pay for
+ * it or the cycle ends. */
+static void park_assist(int64_t debt)
+{
+    struct assistwait a = {getg(), debt, NULL};
+    lock(&assistq.lock);
+    if (atomic_load(&gcphase) != GC_MARK) {
+        unlock(&assistq.lock);
+        return;
+    }
+    if (assistq.tail != NULL)
+        assistq.tail->next = &a;
+    else
+        assistq.head = &a;
+    assistq.tail = &a;
+    gopark(assistq_unlock, NULL, WAIT_REASON_GC_ASSIST_WAIT);
+}
+
 /* An allocating goroutine pays for bytes it took during marking with scan
- * work (Go's gcAssistAlloc).  If there is no work to do and the heap is
- * past its hard goal, it waits for the cycle to end. */
+ * work (Go's gcAssistAlloc): banked background credit first, then its own
+ * scanning.  One that finds no work left while the heap is past the goal
+ * parks on the assist queue until the background workers have paid the
+ * rest (rescanning written pages is the leader's alone). */
 void gort_gcassist(uintptr_t bytes)
 {
     if (atomic_load_explicit(&gcphase, memory_order_relaxed) != GC_MARK)
@@ -638,20 +751,34 @@ void gort_gcassist(uintptr_t bytes)
     struct g *gp = getg();
     if (gp->m->locks > 0 || gp->system)
         return;
+    update_assist_ratio();
     int64_t debt = (int64_t)(((__uint128_t)bytes * (uint64_t)atomic_load(&cyc.assist_ratio)) >> 16);
     if (debt <= 0)
         return;
-    int64_t t0 = nanotime();
-    struct gcwork w = {0};
-    bool paid = gcdrain(&w, debt, true);
-    gcw_dispose(&w);
-    atomic_fetch_add(&cyc.assist_ns, nanotime() - t0);
-    /* Rescanning written pages is the leader's alone: an assist that found
-     * nothing to do past the goal, or any past the hard goal, stops
-     * allocating until the cycle ends. */
-    uint64_t live = atomic_load(&heap_live);
-    if ((!paid && live >= cyc.goal) || live >= cyc.hardgoal)
-        wait_cycle();
+    for (;;) {
+        debt -= steal_credit(debt);
+        if (debt <= 0)
+            return;
+        int64_t t0 = nanotime();
+        struct gcwork w = {0};
+        bool stopped = gcdrain(&w, debt, true);
+        debt -= (int64_t)w.scanwork;
+        gcw_dispose(&w);
+        atomic_fetch_add(&cyc.assist_ns, nanotime() - t0);
+        if (debt <= 0)
+            return;
+        if (!stopped) {
+            /* Out of work with debt left. */
+            if (atomic_load(&heap_live) >= cyc.goal)
+                park_assist(debt);
+            return;
+        }
+        /* Asked to yield (preemption, a stopping world) with debt left:
+         * yield, then pay the rest, as Go's assist does. */
+        gort_gosched();
+        if (atomic_load_explicit(&gcphase, memory_order_relaxed) != GC_MARK)
+            return;
+    }
 }
 
 /* How long the leader should rest so that marking uses its 25% of the
@@ -686,8 +813,10 @@ static void bgmark_worker(void *arg)
         struct gcwork w = {0};
         while (atomic_load(&gcphase) == GC_MARK) {
             int64_t t0 = nanotime();
+            uint64_t s0 = w.scanwork;
             bool more = gcdrain(&w, 1 << 20, true);
             atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+            flush_credit((int64_t)(w.scanwork - s0));
             if (!more)
                 break;
             gort_markyield(&w);
@@ -724,8 +853,10 @@ static void leader_drain(struct gcwork *w)
     wake_workers();
     for (;;) {
         int64_t t0 = nanotime();
+        uint64_t s0 = w->scanwork;
         bool more = gcdrain(w, 1 << 20, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+        flush_credit((int64_t)(w->scanwork - s0));
         gcw_dispose(w); /* publishes its scan work for the assist ratio */
         update_assist_ratio();
         if (!more) {
@@ -767,8 +898,10 @@ static void gcmark_concurrent(void)
     size_t prev = SIZE_MAX;
     for (int round = 0;; round++) {
         int64_t t1 = nanotime();
+        uint64_t s1 = w.scanwork;
         size_t n = gort_markdirty(&w, true);
         atomic_fetch_add(&cyc.bg_ns, nanotime() - t1);
+        flush_credit((int64_t)(w.scanwork - s1));
         uint64_t marked = atomic_load(&gort_heap_marked);
         leader_drain(&w);
         /* The final pause rescans what was written during the last drain

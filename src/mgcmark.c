@@ -414,7 +414,10 @@ NO_SANITIZE bool gcdrain(struct gcwork *w, int64_t budget, bool preemptible)
         n--;
         scanobject(w, b);
         if (k % 64 == 0 && !stopped) {
-            if (w->stw && !w->alone && par_hungry())
+            /* Share: with the world stopped when a marker waits; else
+             * whenever the pool is empty, for the assists (Go's balance). */
+            if (w->stw ? !w->alone && par_hungry()
+                       : atomic_load_explicit(&wpool.nfull, memory_order_relaxed) == 0)
                 balance(w);
             if (budget >= 0 && (int64_t)w->scanwork - start >= budget)
                 stopped = true;
