@@ -257,11 +257,14 @@ static NOINLINE void *malloc_nop(size_t size, uint8_t kind, const gort_type *typ
 
 /* After a refill: pay the assist for the new span while marking, start a
  * cycle if the heap reached its trigger (or, with gcstress, every N
- * allocations), and stop here if another goroutine is stopping the world.
- * Allocation never switches otherwise, so without this an allocating loop
- * would hold its P until sysmon preempts it (10 ms or more), stretching
- * every pause and growing the heap meanwhile.  x is the new object, live
- * across all of it.  errno is safe: the runtime's futex calls keep it. */
+ * allocations), and yield here if another goroutine is stopping the world
+ * or sysmon asked this one to (its slice is over).  Allocation never
+ * switches otherwise, and a preemption signal that lands in the runtime is
+ * ignored: an allocating loop, which spends much of its time in malloc,
+ * would hold its P for several of sysmon's 10 ms ticks, stretching every
+ * pause, growing the heap, and keeping runnable goroutines waiting (Go
+ * preempts it at its next call).  x is the new object, live across all of
+ * it.  errno is safe: the runtime's futex calls keep it. */
 static NOINLINE void malloc_slow_checks(void *x, bool refilled)
 {
     if (refilled) {
@@ -270,11 +273,11 @@ static NOINLINE void malloc_slow_checks(void *x, bool refilled)
     }
     if (debug.gcstress > 0)
         gort_gcstress_tick();
-    if (atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed)) {
-        struct g *gp = getg();
-        if (gp->m->locks == 0 && gp != gp->m->g0)
-            gort_gosched();
-    }
+    struct g *gp = getg();
+    if ((atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) ||
+         __atomic_load_n(&gp->preempt, __ATOMIC_RELAXED)) &&
+        gp->m->locks == 0 && gp != gp->m->g0)
+        gort_gosched();
     gort_keep_alive(x);
 }
 
