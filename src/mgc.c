@@ -91,6 +91,7 @@ struct gcstate {
     int64_t gc_cpu_ns;      /* GC CPU time: pauses x Ps, assists, workers */
     uint64_t lastscanwork;  /* bytes the last cycle scanned */
     uint64_t lastrunway;    /* bytes allocated during the last concurrent mark */
+    uint64_t lasttraced;    /* bytes the last mark reached (allocated black excluded) */
 };
 static struct gcstate work = {
     .lock = MUTEX_INIT(LOCKRANK_GCROOTS),
@@ -574,6 +575,7 @@ static void gcstart_stw(bool forced)
     cyc.tmark = nanotime();
     gort_gcmark(debug.gccheckmark > 0);
     int64_t tmarkend = nanotime();
+    work.lasttraced = atomic_load(&gort_heap_marked);
     take_blackbytes();
     finish_cycle(tmarkend, tmarkend, cyc.heap0, (uint64_t)(tmarkend - cyc.tstart),
                  (tmarkend - cyc.tstart) * cyc.procs);
@@ -911,9 +913,18 @@ static void gcmark_concurrent(void)
          * meanwhile, and more of the same may wait: another round.  Done
          * when a round rescanned and marked little, when the rescans stop
          * shrinking (the program writes as fast as they rescan) and the
-         * drain marked little, or after DIRTY_ROUNDS. */
-        bool quiet = atomic_load(&gort_heap_marked) - marked <= DIRTY_FRESH_SMALL;
-        if (round + 1 >= DIRTY_ROUNDS || (quiet && (n <= DIRTY_SMALL || n > prev / 2)))
+         * drain marked little, or after DIRTY_ROUNDS.  But not while the
+         * mark has reached less than 7/8 of what the last one did: in a
+         * program whose live heap holds steady, the rest is still hidden
+         * behind black objects (linked lists cut ahead of the marker, a
+         * round at a time), and the final pause would trace it all
+         * (gcpause: 1 cycle in 20 traced 200-400 MB in a 50-180 ms pause).
+         * A heap that shrank costs rounds up to DIRTY_ROUNDS, concurrent. */
+        uint64_t traced = atomic_load(&gort_heap_marked);
+        bool quiet = traced - marked <= DIRTY_FRESH_SMALL;
+        bool behind = traced < work.lasttraced - work.lasttraced / 8;
+        if (round + 1 >= DIRTY_ROUNDS ||
+            (quiet && !behind && (n <= DIRTY_SMALL || n > prev / 2)))
             break;
         prev = n;
     }
@@ -926,6 +937,7 @@ static void gcmark_concurrent(void)
     lock(&work.lock);
     gort_markterm(getg(), gen, debug.gccheckmark > 0);
     uint64_t heap1 = atomic_load(&heap_live);
+    work.lasttraced = atomic_load(&gort_heap_marked);
     flush_mcaches();
     atomic_fetch_add(&gort_heap_marked, take_blackbytes());
     atomic_store(&gcphase, GC_OFF);
