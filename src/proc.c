@@ -1992,6 +1992,10 @@ static uint32_t retake(int64_t now)
                 pp->sysmonschedwhen = now;
             } else if (pp->sysmonschedwhen + FORCE_PREEMPT_NS <= now) {
                 gort_preemptone(pp);
+                /* The g that runs next starts now, as this one yields: its
+                 * slice counts from here.  Counting from the next tick
+                 * that sees it (10 ms on) would give every g 20 ms. */
+                pp->sysmonschedtick = st + 1;
                 pp->sysmonschedwhen = now;
             }
             continue;
