@@ -48,9 +48,10 @@
  * assist finds work to do instead of waiting (a leader holding the whole
  * frontier of a tree would leave the program's Ps idle).  The leader
  * takes the 25% of GOMAXPROCS Go gives its dedicated and fractional
- * workers, resting when it is ahead of that share and no P is idle.  GOGC=off leaves only the
- * memory limit.  sysmon forces a cycle when none ran for 2 minutes,
- * through a parked system goroutine (forcegc), as Go does.
+ * workers, resting when it is ahead of that share and no P is idle.
+ * GOGC=off leaves only the memory limit.  sysmon forces a cycle when none
+ * ran for 2 minutes, through a parked system goroutine (forcegc), as Go
+ * does.
  *
  * The background sweeper (bgsweep) also scavenges: once the sweep is done
  * it returns free pages to the OS beyond what the next goal needs plus 10%
