@@ -1848,7 +1848,11 @@ void stop_the_world(const char *reason)
     bool wait = sched.stopwait > 0;
     unlock(&sched.lock);
     if (wait) {
-        /* Running Ms stop at their next schedule; ask their gs to yield. */
+        /* Running Ms stop at their next schedule; ask their gs to yield
+         * now, and again every 100 us in case a request was lost to a
+         * race (Go's stopTheWorldWithSema).  Waiting first would leave a
+         * g in a loop of program code running for the whole 100 us. */
+        gort_preemptall();
         while (!notetsleep(&sched.stopnote, 100000))
             gort_preemptall();
         noteclear(&sched.stopnote);
