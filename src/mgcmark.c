@@ -959,9 +959,11 @@ static void markroots_stw(uint32_t gen, struct g *self, struct g *skip, bool dir
     par.skip = skip;
     par.ndirty = 0;
     if (dirty) {
-        /* Chunks of at least 32 MiB, PMD-aligned: a few per marker. */
+        /* Chunks of at least 32 MiB, PMD-aligned, 16 per marker: the
+         * last chunks taken end the walk unevenly (a 2.5 GB heap in 8
+         * chunks kept one marker walking ~150 us alone). */
         uintptr_t used = __atomic_load_n(&mheap_.used, __ATOMIC_ACQUIRE);
-        uintptr_t chunk = used / ((uintptr_t)nproc * 4);
+        uintptr_t chunk = used / ((uintptr_t)nproc * 16);
         if (chunk < ((uintptr_t)32 << 20))
             chunk = (uintptr_t)32 << 20;
         chunk = (chunk + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
