@@ -315,9 +315,16 @@ static struct node *new_node(struct wctx *c)
     return n;
 }
 
+/* Marks the detached subtree at n dropped.  n is held to the end of the
+ * walk: the walk lets go of each node once its children are queued, so a
+ * node it has passed would otherwise be unreachable while nodes below it
+ * are still LIVE, and its finalizer (which may resurrect it, subtree and
+ * all, for op_resurrected to check) could run before the walk reaches
+ * them. */
 static void drop(struct wctx *c, struct node *n, uint64_t parent, const char *where)
 {
     uint64_t k = walk(c, n, parent, LIVE, true, where);
+    gort_keep_alive(n);
     atomic_fetch_add(&ndropped, k);
     atomic_fetch_sub(&nlive, k);
 }
