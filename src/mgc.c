@@ -92,7 +92,8 @@ struct gcstate {
     int64_t gc_cpu_ns;      /* GC CPU time: pauses x Ps, assists, workers */
     uint64_t lastscanwork;  /* bytes the last cycle scanned */
     uint64_t lastrunway;    /* bytes allocated during the last concurrent mark */
-    uint64_t lasttraced;    /* bytes the last mark reached (allocated black excluded) */
+    uint64_t lasttraced;    /* bytes the last mark reached (allocated black excluded);
+                               written with the world stopped, read by the leader */
 };
 static struct gcstate work = {
     .lock = MUTEX_INIT(LOCKRANK_GCROOTS),
@@ -704,6 +705,14 @@ static void flush_credit(int64_t work_done)
     }
 }
 
+/* Background marking that began at t0, when w had scanned s0 bytes: its
+ * time is the workers' CPU time, its scan work pays the parked assists. */
+static void bg_work_done(struct gcwork *w, int64_t t0, uint64_t s0)
+{
+    atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
+    flush_credit((int64_t)(w->scanwork - s0));
+}
+
 /* Takes up to want bytes of banked credit; returns how much it took. */
 static int64_t steal_credit(int64_t want)
 {
@@ -818,8 +827,7 @@ static void bgmark_worker(void *arg)
             int64_t t0 = nanotime();
             uint64_t s0 = w.scanwork;
             bool more = gcdrain(&w, 1 << 20, true);
-            atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
-            flush_credit((int64_t)(w.scanwork - s0));
+            bg_work_done(&w, t0, s0);
             if (!more)
                 break;
             gort_markyield(&w);
@@ -858,8 +866,7 @@ static void leader_drain(struct gcwork *w)
         int64_t t0 = nanotime();
         uint64_t s0 = w->scanwork;
         bool more = gcdrain(w, 1 << 20, true);
-        atomic_fetch_add(&cyc.bg_ns, nanotime() - t0);
-        flush_credit((int64_t)(w->scanwork - s0));
+        bg_work_done(w, t0, s0);
         gcw_dispose(w); /* publishes its scan work for the assist ratio */
         update_assist_ratio();
         if (!more) {
@@ -903,8 +910,7 @@ static void gcmark_concurrent(void)
         int64_t t1 = nanotime();
         uint64_t s1 = w.scanwork;
         size_t n = gort_markdirty(&w, true);
-        atomic_fetch_add(&cyc.bg_ns, nanotime() - t1);
-        flush_credit((int64_t)(w.scanwork - s1));
+        bg_work_done(&w, t1, s1);
         uint64_t marked = atomic_load(&gort_heap_marked);
         leader_drain(&w);
         /* The final pause rescans what was written during the last drain

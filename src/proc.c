@@ -1035,10 +1035,11 @@ static void stopm(struct m *mp)
 
 /* The m sleeps on its note until a waker hands it a p in nextp, and takes
  * it; an m on sched.midle may instead be handed work to do while the world
- * is stopped (gort_helpgc), and goes back on the list after it.  While it is stopped the m spins a little before
- * sleeping: the collector wakes idle Ms to mark (gort_helpgc) and the
- * world restarts soon, and waking a sleeping thread on another CPU costs
- * 20-100 us here (OS-FACTS.md), a spinning one 1 us. */
+ * is stopped (gort_helpgc), and goes back on the list after it.  While the
+ * world is stopped the m spins a little before sleeping: the collector
+ * wakes idle Ms to mark and the world restarts soon, and waking a sleeping
+ * thread on another CPU costs 20-100 us here (OS-FACTS.md), a spinning
+ * one 1 us. */
 #define IDLE_SPIN_NS 200000
 static void park_idle(struct m *mp)
 {

@@ -211,10 +211,10 @@ static void *_Atomic sink; /* written by several goroutines */
  * it are reachable from where the traversal started. */
 /* The walks' stack of nodes to visit.  Its array is a GC object (the vec
  * itself lives on the walker's stack): while a walk runs, the nodes waiting
- * in it may be referenced from nowhere else — a dropped subtree is detached
- * before it is walked, and the final walk unlinks as it goes — and a cycle
- * ending mid-walk must still see them (with malloc'ed memory it rightly
- * freed them: clang's -O2 keeps no other copy of the root once pushed). */
+ * in it may be referenced from nowhere else — the final walk unlinks as it
+ * goes, and a walk's root is held by nothing else once pushed (clang -O2
+ * keeps no copy) — and a cycle ending mid-walk must still see them (with
+ * malloc'ed memory it rightly freed them). */
 struct vec {
     struct node **v;
     size_t n, cap;
